@@ -1,0 +1,35 @@
+# The README's commands. Every target creates .venv and installs pinned dependencies when needed.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.physai-installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint format bench colcon-check clean
+
+$(STAMP): requirements.txt setup.py scripts/setup.sh
+	bash scripts/setup.sh $(VENV)
+	touch $@
+
+demo: $(STAMP)  ## main job: simulate the G1 holding its default pose, write out/demo.mp4
+	$(VENV)/bin/physai sim --robot unitree_g1 --seconds 5 --video out/demo.mp4
+
+test: $(STAMP)  ## the whole test suite (ruff, unit, sim, packaging)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)  ## simulator benchmark (figures and ratios against raw mj_step, same run)
+	$(VENV)/bin/physai bench sim --robot unitree_g1 --json out/bench_sim.json
+
+colcon-check: $(STAMP)  ## build physai in a throwaway colcon workspace and check the install layout
+	$(PY) -m pytest tests/unit/test_packaging.py
+
+clean:
+	rm -rf build install log out .pytest_cache

@@ -1,0 +1,48 @@
+"""Benchmark reports: `{"bench": NAME, "figures": {...}, "ratios": {...}}`, printed as a table and saved as JSON.
+
+Timing on shared machines is noisy, so every figure is measured several times in the same run and
+reported as its median; ratios compare figures from that same run, never against stored numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def median_rate(run: Callable[[], int], repeats: int) -> tuple[float, list[float]]:
+    """Call `run` (returns how many units it did) `repeats` times; return (median units/s, all rates)."""
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        units = run()
+        rates.append(units / (time.perf_counter() - start))
+    return statistics.median(rates), rates
+
+
+def write_report(
+    bench: str, figures: dict[str, Any], ratios: dict[str, float], path: str | Path | None, **meta: Any
+) -> dict:
+    """Print figures and ratios as a table; write the JSON report to `path` if given. Returns the report."""
+    report = {"bench": bench, **meta, "figures": figures, "ratios": ratios}
+    width = max(len(k) for k in [*figures, *ratios])
+    print(f"physai bench {bench}" + "".join(f"  {k}={v}" for k, v in meta.items()))
+    for key, value in figures.items():
+        print(f"  {key:<{width}}  {_fmt(value)}")
+    for key, value in ratios.items():
+        print(f"  {key:<{width}}  {value:.3f}  (ratio)")
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(report, indent=2) + "\n")
+        print(f"  wrote {path}")
+    return report
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)

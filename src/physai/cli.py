@@ -1,0 +1,181 @@
+"""The `physai` command. Each subcommand is a thin wrapper over a library function; `--help` on each explains it.
+
+physai robots                                   table of robots: name, DoF, actuators, mass, source
+physai robot show unitree_g1                    one robot's spec: frames, joints, limits, gains
+physai sim --robot unitree_g1 --seconds 5 --video out.mp4
+physai bench sim --robot unitree_g1 --json bench_sim.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_robots(args: argparse.Namespace) -> int:
+    from physai.robot import RobotSpec, available_robots
+    from physai.sim.mjcf import describe
+
+    rows = []
+    for name in available_robots():
+        spec = RobotSpec.load(name)
+        facts = describe(spec)
+        rows.append((name, facts["dof"], facts["actuators"], f"{facts['mass_kg']:.1f}", facts["source"]))
+    _print_table(("name", "DoF", "actuators", "mass kg", "source"), rows)
+    return 0
+
+
+def _cmd_robot_show(args: argparse.Namespace) -> int:
+    from physai.robot import RobotSpec
+    from physai.sim.mjcf import describe
+
+    spec = RobotSpec.load(args.name)
+    facts = describe(spec)
+    print(f"{spec.name}: {spec.description}")
+    for key, value in (
+        ("robot.yaml", spec.source),
+        ("mjcf", spec.mjcf_path),
+        ("source", facts["source"]),
+        ("DoF (nv)", facts["dof"]),
+        ("mass", f"{facts['mass_kg']:.2f} kg"),
+        ("base body", spec.base_body),
+        ("floating base", f"yes, starts at z = {spec.base_height_m} m" if spec.floating_base else "no (fixed)"),
+        ("imu site", spec.imu_site),
+        ("foot bodies", ", ".join(spec.foot_bodies) or "-"),
+        ("camera", spec.camera),
+        ("end effector", spec.end_effector_site),
+    ):
+        print(f"  {key:<14} {value}")
+    rows = [
+        (
+            i,
+            j.name,
+            f"{j.lower:+.3f}",
+            f"{j.upper:+.3f}",
+            f"{j.default:+.3f}",
+            f"{j.velocity:g}",
+            f"{j.effort:g}",
+            f"{j.kp:g}",
+            f"{j.kd:g}",
+        )
+        for i, j in enumerate(spec.joints)
+    ]
+    _print_table(("#", "joint", "lower", "upper", "default", "vel", "effort", "kp", "kd"), rows)
+    return 0
+
+
+def _cmd_sim(args: argparse.Namespace) -> int:
+    from physai.sim.headless import hold_pose
+
+    summary = hold_pose(
+        args.robot, args.seconds, scene=args.scene, video=args.video, fps=args.fps, seed=args.seed, noise=args.noise
+    )
+    print(
+        f"{summary.robot}: {summary.seconds:.2f} s simulated in {summary.wall_s:.1f} s wall; "
+        f"final base height {summary.final_base_height_m:.3f} m, max tilt {summary.max_tilt_rad:.3f} rad, "
+        f"{'FELL' if summary.fell else 'stayed up'}"
+    )
+    if summary.video:
+        print(f"video: {summary.video} ({summary.frames} frames at {args.fps} fps)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(asdict(summary), f, indent=2)
+    return 0
+
+
+def _cmd_bench_sim(args: argparse.Namespace) -> int:
+    from physai.bench import sim
+
+    sim.run(
+        robot=args.robot,
+        steps=args.steps,
+        decimation=args.decimation,
+        nsim=args.nsim,
+        threads=args.threads,
+        repeats=args.repeats,
+        json_path=args.json,
+    )
+    return 0
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for k, row in enumerate(cells):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `physai` and all its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="physai",
+        description="physai: humanoid robots from MuJoCo training to ROS 2 nodes and CAN actuators.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("robots", help="list the robots under robot_descriptions/")
+    p.set_defaults(handler=_cmd_robots)
+
+    robot = sub.add_parser("robot", help="inspect one robot").add_subparsers(dest="action", required=True)
+    p = robot.add_parser("show", help="print a robot's spec: frames, joints, limits, default pose and gains")
+    p.add_argument("name", help="registry name (see `physai robots`) or path to a robot.yaml")
+    p.set_defaults(handler=_cmd_robot_show)
+
+    p = sub.add_parser(
+        "sim",
+        help="simulate a robot headless holding its default pose (optionally write an MP4)",
+        description="Simulate ROBOT in MuJoCo holding its default pose with its default PD gains "
+        "(τ = kp(q*−q) + kd(dq*−dq), clamped to the effort limit, at the 500 Hz physics rate). "
+        "Prints final base height, max tilt and whether it fell.",
+    )
+    p.add_argument("--robot", default="unitree_g1", help="robot name or robot.yaml path (default: %(default)s)")
+    p.add_argument("--scene", default="flat", help="scene in sim_envs/scenes (flat, rough) or MJCF path")
+    p.add_argument("--seconds", type=float, default=5.0, help="simulated seconds (default: %(default)s)")
+    p.add_argument("--video", help="write an MP4 here (offscreen rendering, MUJOCO_GL=egl or osmesa)")
+    p.add_argument("--fps", type=int, default=30, help="video frame rate (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="reset seed (default: %(default)s)")
+    p.add_argument("--noise", type=float, default=0.0, help="uniform joint noise at reset, rad (default: 0)")
+    p.add_argument("--json", help="also write the summary as JSON here")
+    p.set_defaults(handler=_cmd_sim)
+
+    bench = sub.add_parser("bench", help="benchmarks (figures and ratios against a same-run baseline)")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    p = bench_sub.add_parser(
+        "sim",
+        help="Simulator and BatchSim steps/s against a bare mj_step loop",
+        description="Measures raw mj_step, Simulator and BatchSim throughput on the same model in one run "
+        "(medians over repeats) and reports simulator_vs_raw_mj_step and batch_vs_2x_single.",
+    )
+    p.add_argument("--robot", default="unitree_g1", help="robot (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=4000, help="physics steps per timed repeat (default: %(default)s)")
+    p.add_argument("--decimation", type=int, default=10, help="physics steps per control tick (default: %(default)s)")
+    p.add_argument("--nsim", type=int, default=8, help="BatchSim worlds (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=2, help="BatchSim threads (default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=5, help="timed repeats per figure (default: %(default)s)")
+    p.add_argument("--json", help="write the report here as JSON")
+    p.set_defaults(handler=_cmd_bench_sim)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `physai` console script."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (ValueError, FileNotFoundError) as err:  # bad input: one clear line, no traceback
+        print(f"physai: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
