@@ -126,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_robots)
 
     robot = sub.add_parser("robot", help="inspect one robot").add_subparsers(dest="action", required=True)
-    p = robot.add_parser("show", help="print a robot's spec: frames, joints, limits, default pose and gains")
+    p = robot.add_parser(
+        "show",
+        help="print a robot's spec: frames, joints, limits, default pose and gains",
+        description="Load ROBOT's robot.yaml, cross-check it against its MJCF, and print its base, IMU, feet, "
+        "camera and a joint table (limits in rad or m, velocity rad/s, effort N·m, default kp/kd).",
+    )
     p.add_argument("name", help="registry name (see `physai robots`) or path to a robot.yaml")
     p.set_defaults(handler=_cmd_robot_show)
 
