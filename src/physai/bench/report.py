@@ -14,14 +14,18 @@ from pathlib import Path
 from typing import Any
 
 
-def median_rate(run: Callable[[], int], repeats: int) -> tuple[float, list[float]]:
-    """Call `run` (returns how many units it did) `repeats` times; return (median units/s, all rates)."""
-    rates = []
+def median_rates(runs: dict[str, Callable[[], int]], repeats: int) -> dict[str, float]:
+    """Median units/s of each `run` (which returns how many units it did) over `repeats` rounds.
+
+    The runs are interleaved round by round, so slow drifts of a shared machine hit each of them alike.
+    """
+    rates: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
-        start = time.perf_counter()
-        units = run()
-        rates.append(units / (time.perf_counter() - start))
-    return statistics.median(rates), rates
+        for name, run in runs.items():
+            start = time.perf_counter()
+            units = run()
+            rates[name].append(units / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in rates.items()}
 
 
 def write_report(

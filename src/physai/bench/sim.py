@@ -15,7 +15,7 @@ from pathlib import Path
 
 import mujoco
 
-from physai.bench.report import median_rate, write_report
+from physai.bench.report import median_rates, write_report
 from physai.sim import BatchSim, JointCommand, Simulator
 
 
@@ -55,21 +55,25 @@ def run(
             batch.state()
         return ticks * decimation * nsim
 
-    rates = {}
-    for name, fn in (("raw_mj_step", raw), ("simulator", single), ("batch", batched)):
-        sim.reset()
-        batch.reset()
+    runs = {"raw_mj_step": raw, "simulator": single, "batch": batched}
+    for fn in runs.values():
         fn()  # warm-up
-        rates[name], _ = median_rate(fn, repeats)
+    rates = median_rates(runs, repeats)
     figures = {
         "raw_mj_step_steps_per_s": rates["raw_mj_step"],
         "simulator_steps_per_s": rates["simulator"],
         "batch_steps_per_s": rates["batch"],
-        "physics_dt_s": sim.physics_dt,
     }
     ratios = {
         "simulator_vs_raw_mj_step": rates["simulator"] / rates["raw_mj_step"],
         "batch_vs_2x_single": rates["batch"] / (2 * rates["simulator"]),
     }
-    meta = {"robot": sim.spec.name, "decimation": decimation, "nsim": nsim, "threads": threads, "repeats": repeats}
+    meta = {
+        "robot": sim.spec.name,
+        "physics_dt_s": sim.physics_dt,
+        "decimation": decimation,
+        "nsim": nsim,
+        "threads": threads,
+        "repeats": repeats,
+    }
     return write_report("sim", figures, ratios, json_path, **meta)

@@ -1,0 +1,467 @@
+"""PolicyContract: everything a policy file must agree on with the code that runs it.
+
+A contract fixes the robot and joint (action) order, the observation layout (which terms, in which order,
+scaled how, with how much history), the action mapping q* = default_pos + scale · clip(a, −clip, clip),
+the PD gains the policy was trained with, and the control and physics periods. It travels inside the ONNX
+file as JSON (`to_onnx_metadata` / `from_onnx_metadata`), is validated field by field on construction and
+parse, and `check(spec)` refuses to run it on a robot it does not fit.
+
+Observation layout: the terms' blocks are concatenated in contract order. A term with `history` H contributes
+H blocks of its size, newest first: [x_t, x_{t−1}, …, x_{t−H+1}], each already multiplied by the term's
+scale. History advances once per policy step (every `control_dt_s`), and after a reset the past entries are
+filled according to `history_fill`: "current" repeats the first observed value, "zeros" uses zeros.
+
+Units (SI, REP-103): positions rad (m for prismatic joints), kp N·m/rad, kd N·m·s/rad, periods s.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
+
+from physai.contract.errors import ContractError, ContractMismatch, NoContractError
+from physai.contract.terms import OBSERVATION_TERMS, TermDef
+
+if TYPE_CHECKING:
+    from physai.robot.spec import RobotSpec
+
+CONTRACT_VERSION = 1
+"""Newest contract format this code reads and the one it writes."""
+METADATA_KEY = "physai.contract"
+"""ONNX metadata_props key holding the contract as JSON (the only key that is read back)."""
+METADATA_PREFIX = "physai."
+"""Prefix of every metadata key physai writes (the others are human-readable summaries)."""
+HISTORY_FILLS = ("current", "zeros")
+"""Allowed values of `PolicyContract.history_fill`."""
+_DT_TOLERANCE = 1e-9
+
+
+# ---- field validation -----------------------------------------------------------------------------------
+def _check_version(version: Any) -> None:
+    if isinstance(version, bool) or not isinstance(version, Integral) or not 1 <= version <= CONTRACT_VERSION:
+        expected = f"an integer in 1..{CONTRACT_VERSION}"
+        if isinstance(version, Integral) and not isinstance(version, bool) and version > CONTRACT_VERSION:
+            expected = f"≤ {CONTRACT_VERSION} (the policy was exported by a newer physai; update physai to run it)"
+        raise ContractError.for_field("version", version, expected)
+
+
+def _number(value: Any, field: str, *, minimum: float | None = None, strict: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
+        raise ContractError.for_field(field, value, "a finite number")
+    value = float(value)
+    if minimum is not None and (value < minimum or (strict and value == minimum)):
+        raise ContractError.for_field(field, value, f"a finite number {'>' if strict else '≥'} {minimum:g}")
+    return value
+
+
+def _sequence(value: Any, field: str, what: str) -> tuple:
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()  # numpy arrays and scalars
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise ContractError.for_field(field, value, f"a list of {what}")
+    return tuple(value)
+
+
+def _numbers(
+    value: Any, field: str, length: int | None, *, minimum: float | None = None, strict: bool = False
+) -> tuple[float, ...]:
+    items = _sequence(value, field, "numbers")
+    if length is not None and len(items) != length:
+        raise ContractError.for_field(field, items, f"{length} values (one per joint, in joint_names order)")
+    return tuple(_number(v, f"{field}[{i}]", minimum=minimum, strict=strict) for i, v in enumerate(items))
+
+
+def _scale(value: Any, field: str, *, positive: bool) -> float | tuple[float, ...]:
+    minimum = 0.0 if positive else None
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return _number(value, field, minimum=minimum, strict=positive)
+    items = _numbers(value, field, None, minimum=minimum, strict=positive)
+    if not items:
+        raise ContractError.for_field(field, value, "a number or a non-empty list of numbers")
+    return items
+
+
+def _check_scale_length(scale: float | tuple[float, ...], size: int, field: str, what: str) -> None:
+    if isinstance(scale, tuple) and len(scale) != size:
+        raise ContractError.for_field(field, scale, f"one number or {size} numbers ({what})")
+
+
+# ---- contract parts -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ObservationTerm:
+    """One block of the observation vector: a registered term, its scale and its history length."""
+
+    name: str
+    """Term name from `physai.contract.terms.OBSERVATION_TERMS` (e.g. `projected_gravity`)."""
+    scale: float | tuple[float, ...] = 1.0
+    """Multiplier applied to the term before it enters the observation: one number, or one per element."""
+    history: int = 1
+    """Number of policy steps stacked, newest first (1: only the current value)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or self.name not in OBSERVATION_TERMS:
+            raise ContractError.for_field("name", self.name, f"one of {', '.join(OBSERVATION_TERMS)}")
+        object.__setattr__(self, "scale", _scale(self.scale, "scale", positive=False))
+        if isinstance(self.history, bool) or not isinstance(self.history, Integral) or self.history < 1:
+            raise ContractError.for_field("history", self.history, "an integer ≥ 1")
+        object.__setattr__(self, "history", int(self.history))
+
+    @property
+    def definition(self) -> TermDef:
+        """The registry entry of this term."""
+        return OBSERVATION_TERMS[self.name]
+
+    def size(self, n_joints: int) -> int:
+        """Values per history step (3, or `n_joints` for joint terms)."""
+        return self.definition.size(n_joints)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """How the policy output maps to joint position targets: q* = default_pos + scale · clip(a, −clip, clip)."""
+
+    scale: float | tuple[float, ...] = 0.25
+    """Action scale (rad per unit action, m for prismatic joints), > 0: one number or one per joint."""
+    clip: float | None = 1.0
+    """Raw actions are clipped to [−clip, clip] before scaling (> 0); None: no clipping."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scale", _scale(self.scale, "scale", positive=True))
+        if self.clip is not None:
+            object.__setattr__(self, "clip", _number(self.clip, "clip", minimum=0.0, strict=True))
+
+
+LOCOMOTION_TERMS: tuple[ObservationTerm, ...] = tuple(
+    ObservationTerm(n)
+    for n in ("base_ang_vel", "projected_gravity", "velocity_command", "joint_pos_rel", "joint_vel", "last_action")
+)
+"""Default observation of floating-base robots in `PolicyContract.for_robot`."""
+REACH_TERMS: tuple[ObservationTerm, ...] = tuple(
+    ObservationTerm(n) for n in ("joint_pos_rel", "joint_vel", "ee_pos", "target_pos", "last_action")
+)
+"""Default observation of fixed-base robots (arms) in `PolicyContract.for_robot`."""
+
+
+# ---- the contract -----------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class PolicyContract:
+    """The observation/action contract a policy file carries. Per-joint tuples are in `joint_names` order."""
+
+    version: int = CONTRACT_VERSION
+    """Contract format version (1); files written by a newer physai are refused, not misread."""
+    robot: str
+    """Robot name (`RobotSpec.name`) the policy was trained for."""
+    joint_names: tuple[str, ...]
+    """Actuated joints in action order; the action has one value per joint."""
+    observation: tuple[ObservationTerm, ...]
+    """Observation terms in the order their blocks appear in the observation vector."""
+    action: ActionSpec
+    """Mapping from policy output to joint position targets."""
+    default_pos: tuple[float, ...]
+    """Joint positions the action is relative to and `joint_pos_rel` subtracts (rad or m), (n_joints,)."""
+    kp: tuple[float, ...]
+    """Position gains the policy was trained with (N·m/rad), ≥ 0, (n_joints,)."""
+    kd: tuple[float, ...]
+    """Damping gains the policy was trained with (N·m·s/rad), ≥ 0, (n_joints,)."""
+    control_dt_s: float
+    """Policy period (s), e.g. 0.02 for 50 Hz; an integer multiple of `physics_dt_s`."""
+    physics_dt_s: float
+    """Physics (PD) period the policy was trained with (s), e.g. 0.002."""
+    history_fill: str = "current"
+    """How history entries older than a reset are filled: "current" (repeat the first value) or "zeros"."""
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        _check_version(self.version)
+        put(self, "version", int(self.version))
+        if not isinstance(self.robot, str) or not self.robot:
+            raise ContractError.for_field("robot", self.robot, "a non-empty robot name")
+        names = _sequence(self.joint_names, "joint_names", "joint names")
+        if not names:
+            raise ContractError.for_field("joint_names", names, "at least one joint name")
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if not isinstance(name, str) or not name or name in seen:
+                raise ContractError.for_field(f"joint_names[{i}]", name, "a non-empty joint name not listed before")
+            seen.add(name)
+        put(self, "joint_names", names)
+        n = len(names)
+
+        terms = _sequence(self.observation, "observation", "observation terms")
+        if not terms:
+            raise ContractError.for_field("observation", terms, "at least one observation term")
+        checked: list[ObservationTerm] = []
+        for i, entry in enumerate(terms):
+            try:
+                term = ObservationTerm(entry) if isinstance(entry, str) else entry
+            except ContractError as err:
+                raise err.nested(f"observation[{i}]") from None
+            if not isinstance(term, ObservationTerm):
+                raise ContractError.for_field(f"observation[{i}]", term, "an ObservationTerm")
+            if any(t.name == term.name for t in checked):
+                raise ContractError.for_field(f"observation[{i}].name", term.name, "a term not listed before")
+            size = term.size(n)
+            _check_scale_length(term.scale, size, f"observation[{i}].scale", f"term size of '{term.name}'")
+            checked.append(term)
+        put(self, "observation", tuple(checked))
+
+        if not isinstance(self.action, ActionSpec):
+            raise ContractError.for_field("action", self.action, "an ActionSpec")
+        _check_scale_length(self.action.scale, n, "action.scale", "one per joint")
+        put(self, "default_pos", _numbers(self.default_pos, "default_pos", n))
+        put(self, "kp", _numbers(self.kp, "kp", n, minimum=0.0))
+        put(self, "kd", _numbers(self.kd, "kd", n, minimum=0.0))
+        control = _number(self.control_dt_s, "control_dt_s", minimum=0.0, strict=True)
+        physics = _number(self.physics_dt_s, "physics_dt_s", minimum=0.0, strict=True)
+        ratio = control / physics
+        if round(ratio) < 1 or abs(ratio - round(ratio)) > _DT_TOLERANCE * max(1.0, ratio):
+            raise ContractError.for_field(
+                "control_dt_s", control, f"a positive integer multiple of physics_dt_s ({physics:g} s)"
+            )
+        put(self, "control_dt_s", control)
+        put(self, "physics_dt_s", physics)
+        if self.history_fill not in HISTORY_FILLS:
+            raise ContractError.for_field("history_fill", self.history_fill, f"one of {', '.join(HISTORY_FILLS)}")
+
+    # ---- derived sizes ------------------------------------------------------------------------------------
+    @property
+    def n_joints(self) -> int:
+        """Number of actuated joints."""
+        return len(self.joint_names)
+
+    @property
+    def action_dim(self) -> int:
+        """Size of the policy output (one value per joint)."""
+        return len(self.joint_names)
+
+    @property
+    def obs_dim(self) -> int:
+        """Size of the observation vector: Σ term size × history."""
+        return sum(t.size(self.n_joints) * t.history for t in self.observation)
+
+    @property
+    def decimation(self) -> int:
+        """Physics steps per policy step (control_dt_s / physics_dt_s)."""
+        return round(self.control_dt_s / self.physics_dt_s)
+
+    @property
+    def privileged_terms(self) -> tuple[str, ...]:
+        """Names of terms that need simulation truth (e.g. base_lin_vel); empty for deployable policies."""
+        return tuple(t.name for t in self.observation if t.definition.privileged)
+
+    def uses(self, term: str) -> bool:
+        """True when the observation contains the term `term`."""
+        return any(t.name == term for t in self.observation)
+
+    def observation_slices(self) -> dict[str, slice]:
+        """Where each term's block (all its history steps) lies in the observation vector."""
+        out: dict[str, slice] = {}
+        start = 0
+        for term in self.observation:
+            stop = start + term.size(self.n_joints) * term.history
+            out[term.name] = slice(start, stop)
+            start = stop
+        return out
+
+    # ---- robot check --------------------------------------------------------------------------------------
+    def check(self, spec: RobotSpec) -> None:
+        """Refuse (ContractMismatch) to run this contract on `spec` unless robot, joints, order and limits agree."""
+
+        def mismatch(what: str, detail: str) -> ContractMismatch:
+            return ContractMismatch(
+                what, f"policy contract (robot {self.robot!r}) does not fit robot {spec.name!r}: {detail}"
+            )
+
+        if spec.name != self.robot:
+            raise mismatch("robot", f"the policy was trained for robot {self.robot!r}, not {spec.name!r}")
+        robot_joints = tuple(spec.joint_names)
+        if len(robot_joints) != self.action_dim:
+            raise mismatch(
+                "action_size",
+                f"action size {self.action_dim} ≠ the robot's {len(robot_joints)} joints",
+            )
+        missing = [j for j in robot_joints if j not in self.joint_names]
+        if missing:
+            extra = [j for j in self.joint_names if j not in robot_joints]
+            raise mismatch(
+                "missing_joint",
+                f"robot joint {missing[0]!r} is missing from the contract (missing: {', '.join(missing)}; "
+                f"the contract has instead: {', '.join(extra)})",
+            )
+        for i, (ours, theirs) in enumerate(zip(self.joint_names, robot_joints, strict=True)):
+            if ours != theirs:
+                raise mismatch(
+                    "joint_order",
+                    f"joint order differs at position {i}: the contract has {ours!r}, the robot has {theirs!r}",
+                )
+        for label, values in (("kp", self.kp), ("kd", self.kd)):
+            for name, value in zip(self.joint_names, values, strict=True):
+                if not math.isfinite(value) or value < 0:
+                    raise mismatch("gains", f"{label} of joint {name!r} is {value!r}; expected a finite number ≥ 0")
+        for name, value, lo, hi in zip(self.joint_names, self.default_pos, spec.lower, spec.upper, strict=True):
+            if not lo - _DT_TOLERANCE <= value <= hi + _DT_TOLERANCE:
+                raise mismatch(
+                    "default_pos",
+                    f"default_pos of joint {name!r} is {value!r}, outside the robot's limits [{lo:g}, {hi:g}]",
+                )
+
+    # ---- construction from a robot ------------------------------------------------------------------------
+    @classmethod
+    def for_robot(
+        cls,
+        spec: RobotSpec,
+        terms: Sequence[ObservationTerm | str] | None = None,
+        *,
+        action_scale: float | Sequence[float] = 0.25,
+        action_clip: float | None = 1.0,
+        control_dt_s: float = 0.02,
+        physics_dt_s: float = 0.002,
+        history_fill: str = "current",
+    ) -> PolicyContract:
+        """A contract for `spec` with its joint order, default pose and default gains.
+
+        `terms` defaults to LOCOMOTION_TERMS for floating-base robots and REACH_TERMS for fixed-base ones;
+        names are accepted in place of ObservationTerm (scale 1, history 1).
+        """
+        if terms is None:
+            terms = LOCOMOTION_TERMS if spec.floating_base else REACH_TERMS
+        scale = action_scale if isinstance(action_scale, Real) else tuple(action_scale)
+        return cls(
+            robot=spec.name,
+            joint_names=tuple(spec.joint_names),
+            observation=tuple(terms),
+            action=ActionSpec(scale=scale, clip=action_clip),
+            default_pos=tuple(float(v) for v in spec.default_pose),
+            kp=tuple(float(v) for v in spec.kp),
+            kd=tuple(float(v) for v in spec.kd),
+            control_dt_s=control_dt_s,
+            physics_dt_s=physics_dt_s,
+            history_fill=history_fill,
+        )
+
+    # ---- serialisation ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (lists, numbers, strings)."""
+
+        def scale(value: float | tuple[float, ...]) -> float | list[float]:
+            return list(value) if isinstance(value, tuple) else value
+
+        return {
+            "version": self.version,
+            "robot": self.robot,
+            "joint_names": list(self.joint_names),
+            "observation": [{"name": t.name, "scale": scale(t.scale), "history": t.history} for t in self.observation],
+            "action": {"scale": scale(self.action.scale), "clip": self.action.clip},
+            "default_pos": list(self.default_pos),
+            "kp": list(self.kp),
+            "kd": list(self.kd),
+            "control_dt_s": self.control_dt_s,
+            "physics_dt_s": self.physics_dt_s,
+            "history_fill": self.history_fill,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str | None = None) -> PolicyContract:
+        """Parse `to_dict` output, refusing unknown or missing keys; errors name the field (and `source`)."""
+        try:
+            return cls._parse(data)
+        except ContractError as err:
+            if source and err.field is not None:
+                raise ContractError.for_field(err.field, err.value, err.expected or "", source=source) from None
+            raise
+
+    @classmethod
+    def _parse(cls, data: Any) -> PolicyContract:
+        top = _mapping(data, "<contract>", required=_FIELD_NAMES, optional=("history_fill",), version_first=True)
+        raw_terms = _sequence(top["observation"], "observation", "observation terms")
+        terms = []
+        for i, raw in enumerate(raw_terms):
+            entry = _mapping(raw, f"observation[{i}]", required=("name",), optional=("scale", "history"))
+            try:
+                terms.append(ObservationTerm(**entry))
+            except ContractError as err:
+                raise err.nested(f"observation[{i}]") from None
+        action = _mapping(top["action"], "action", required=("scale", "clip"))
+        try:
+            action_spec = ActionSpec(**action)
+        except ContractError as err:
+            raise err.nested("action") from None
+        return cls(**{**top, "observation": tuple(terms), "action": action_spec})
+
+    def to_json(self) -> str:
+        """Compact JSON of `to_dict` (floats written exactly, so a round trip is bit-identical)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str, *, source: str | None = None) -> PolicyContract:
+        """Parse `to_json` output; malformed JSON raises ContractError naming `source`."""
+        where = source or "policy contract"
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as err:
+            raise ContractError(
+                f"{where}: the contract JSON ({METADATA_KEY}) is corrupted ({err}); re-export it with physai export"
+            ) from None
+        return cls.from_dict(data, source=source)
+
+    def to_onnx_metadata(self) -> dict[str, str]:
+        """ONNX `metadata_props` entries: the JSON under METADATA_KEY plus human-readable summaries."""
+        n = self.n_joints
+        layout = ", ".join(
+            f"{t.name}[{t.size(n)}]" + (f"x{t.history}" if t.history > 1 else "") for t in self.observation
+        )
+        return {
+            METADATA_KEY: self.to_json(),
+            "physai.contract_version": str(self.version),
+            "physai.robot": self.robot,
+            "physai.joint_names": ",".join(self.joint_names),
+            "physai.obs_dim": str(self.obs_dim),
+            "physai.action_dim": str(self.action_dim),
+            "physai.observation": layout,
+            "physai.control_dt_s": repr(self.control_dt_s),
+        }
+
+    @classmethod
+    def from_onnx_metadata(cls, metadata: Mapping[str, str], *, source: str | None = None) -> PolicyContract:
+        """Read a contract from ONNX metadata (onnx `metadata_props` as a dict, or onnxruntime's custom_metadata_map).
+
+        Only METADATA_KEY is authoritative; the summary keys, when present, must agree with it.
+        """
+        where = source or "the ONNX metadata"
+        if METADATA_KEY not in metadata:
+            raise NoContractError(f"{where} has no physai contract (key {METADATA_KEY}); export it with physai export")
+        contract = cls.from_json(metadata[METADATA_KEY], source=where)
+        for key, value in contract.to_onnx_metadata().items():
+            summary = key in ("physai.robot", "physai.obs_dim", "physai.action_dim")
+            if summary and key in metadata and metadata[key] != value:
+                raise ContractError(
+                    f"{where}: metadata key {key} is {metadata[key]!r} but the contract ({METADATA_KEY}) "
+                    f"gives {value!r}; the file was edited by hand, re-export it with physai export"
+                )
+        return contract
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(PolicyContract) if f.name != "history_fill")
+
+
+def _mapping(
+    value: Any, where: str, *, required: Sequence[str], optional: Sequence[str] = (), version_first: bool = False
+) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ContractError.for_field(where, value, "a JSON object")
+    if version_first and "version" in value:
+        # A newer format may have other keys; say "update physai" rather than "unknown key".
+        _check_version(value["version"])
+    allowed = (*required, *optional)
+    prefix = "" if where.startswith("<") else f"{where}."
+    for key in value:
+        if key not in allowed:
+            raise ContractError.for_field(f"{prefix}{key}", value[key], f"no such key (allowed: {', '.join(allowed)})")
+    for key in required:
+        if key not in value:
+            raise ContractError.for_field(f"{prefix}{key}", None, "a value (the key is required)")
+    return dict(value)

@@ -1,0 +1,170 @@
+"""Observations and actions from a PolicyContract: the only code that builds a policy's input or reads its output.
+
+`build_observation` is a pure function of (inputs, command, last_action, contract[, history]); training envs,
+the ROS policy node and evaluation all call it, so they cannot drift apart. Terms with history > 1 need their
+previous values, passed explicitly as `history`; `ObservationBuilder` keeps that buffer for a step loop.
+
+    obs = build_observation(state, command, last_action, contract)   # (obs_dim,) or (..., obs_dim) float32
+    q_target = action_to_targets(action, contract)                    # (n_joints,) or (..., n_joints) rad
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from physai.contract.contract import PolicyContract
+
+
+def compute_terms(inputs: Any, command: Any, last_action: Any, contract: PolicyContract) -> dict[str, np.ndarray]:
+    """The current, scaled value of every observation term, float64, shape (..., term size) each.
+
+    `inputs`: any object with joint_pos, joint_vel (..., n_joints) in contract joint order, gyro (..., 3) and
+    imu_quat (..., 4) (w, x, y, z), plus base_lin_vel / target_pos / ee_pos (..., 3) when the contract uses
+    those terms (a `physai.sim.RobotState` fits). `command`: (..., 3) (vx m/s, vy m/s, yaw rate rad/s) or None
+    when the contract has no `velocity_command`. `last_action`: the previous raw policy output (..., n_joints),
+    zeros after a reset, or None when unused. Leading dims broadcast against each other (e.g. one command for
+    a batch of states). Raises ValueError naming a missing or misshapen input.
+    """
+    default = np.asarray(contract.default_pos, dtype=np.float64)
+    values = {
+        term.name: term.definition.compute(inputs, command, last_action, default) * np.asarray(term.scale)
+        for term in contract.observation
+    }
+    batch = _batch_shape({name: v.shape[:-1] for name, v in values.items()})
+    return {name: np.broadcast_to(v, (*batch, v.shape[-1])) for name, v in values.items()}
+
+
+def assemble_observation(
+    terms: Mapping[str, np.ndarray],
+    contract: PolicyContract,
+    history: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Concatenate scaled term values (from `compute_terms`) and their history into the observation, float32.
+
+    `history[name]` holds the previous H−1 scaled values of each term with history H > 1, shape
+    (..., H−1, size), newest first; its block in the observation is [current, history[0], …, history[H−2]].
+    """
+    n = contract.n_joints
+    stacked = {t.name for t in contract.observation if t.history > 1}
+    unknown = sorted(set(history or {}) - stacked)
+    if unknown:
+        raise ValueError(f"history has entries for {unknown}, which are not observation terms with history > 1")
+    past: dict[str, np.ndarray] = {}
+    for term in contract.observation:
+        if term.history == 1:
+            continue
+        size, depth = term.size(n), term.history - 1
+        value = None if history is None else history.get(term.name)
+        if value is None:
+            raise ValueError(
+                f"observation term '{term.name}' has history {term.history}: pass its previous {depth} scaled "
+                f"values as history['{term.name}'], shape (..., {depth}, {size}), newest first "
+                "(ObservationBuilder keeps this buffer)"
+            )
+        value = np.asarray(value, dtype=np.float64)
+        if value.ndim < 2 or value.shape[-2:] != (depth, size):
+            raise ValueError(
+                f"history['{term.name}'] has shape {value.shape}; expected (..., {depth}, {size}), newest first"
+            )
+        past[term.name] = value
+    shapes = {name: v.shape[:-1] for name, v in terms.items()}
+    shapes.update({f"history['{name}']": v.shape[:-2] for name, v in past.items()})
+    batch = _batch_shape(shapes)
+    blocks = []
+    for term in contract.observation:
+        blocks.append(np.broadcast_to(terms[term.name], (*batch, term.size(n))))
+        if term.name in past:
+            block = np.broadcast_to(past[term.name], (*batch, term.history - 1, term.size(n)))
+            blocks.append(block.reshape(*batch, -1))
+    return np.concatenate(blocks, axis=-1).astype(np.float32)
+
+
+def build_observation(
+    inputs: Any,
+    command: Any,
+    last_action: Any,
+    contract: PolicyContract,
+    history: Mapping[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """The policy observation, float32, shape (obs_dim,) or (..., obs_dim). Pure: no state is kept.
+
+    Arguments as in `compute_terms`; `history` as in `assemble_observation` (needed only for terms with
+    history > 1; `ObservationBuilder` keeps it across steps).
+    """
+    return assemble_observation(compute_terms(inputs, command, last_action, contract), contract, history)
+
+
+def action_to_targets(action: Any, contract: PolicyContract) -> np.ndarray:
+    """Joint position targets q* = default_pos + scale · clip(action, −clip, clip) (rad or m), float64.
+
+    `action`: raw policy output (..., n_joints) in contract joint order. NaN passes through unchanged for the
+    safety layer to reject; limits are not applied here (SafetyGuard clamps).
+    """
+    a = np.asarray(action, dtype=np.float64)
+    if a.ndim == 0 or a.shape[-1] != contract.action_dim:
+        raise ValueError(f"action has shape {a.shape}; expected (..., {contract.action_dim}) in contract joint order")
+    clip = contract.action.clip
+    if clip is not None:
+        a = np.clip(a, -clip, clip)
+    return np.asarray(contract.default_pos) + np.asarray(contract.action.scale) * a
+
+
+class ObservationBuilder:
+    """Builds observations step by step, keeping the history buffers of terms with history > 1.
+
+    Call once per policy step (every `contract.control_dt_s`). After construction or `reset`, the past entries
+    are filled as `contract.history_fill` says ("current": copies of the first value; "zeros"). The batch shape
+    is taken from the first call; `reset(mask)` restarts the history of the selected worlds only.
+    """
+
+    def __init__(self, contract: PolicyContract) -> None:
+        self.contract = contract
+        self._stacked = tuple(t for t in contract.observation if t.history > 1)
+        self._history: dict[str, np.ndarray] | None = None
+        self._fresh: np.ndarray | None = None
+
+    @property
+    def history(self) -> dict[str, np.ndarray]:
+        """Copy of the buffer: previous scaled values per stacked term, (..., H−1, size), newest first."""
+        return {k: v.copy() for k, v in (self._history or {}).items()}
+
+    def reset(self, mask: Any = None) -> None:
+        """Forget the history of every world (mask None) or of the worlds where `mask` (batch shape) is True."""
+        if mask is None or self._fresh is None:
+            self._history, self._fresh = None, None
+            return
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != self._fresh.shape:
+            raise ValueError(f"reset mask has shape {mask.shape}; expected the batch shape {self._fresh.shape}")
+        self._fresh |= mask
+
+    def __call__(self, inputs: Any, command: Any, last_action: Any) -> np.ndarray:
+        """The observation for this step (float32, (..., obs_dim)); then the history advances by one step."""
+        terms = compute_terms(inputs, command, last_action, self.contract)
+        batch = next(iter(terms.values())).shape[:-1]
+        n = self.contract.n_joints
+        if self._history is None or self._fresh is None or self._fresh.shape != batch:
+            self._history = {t.name: np.zeros((*batch, t.history - 1, t.size(n))) for t in self._stacked}
+            self._fresh = np.ones(batch, dtype=bool)
+        if self.contract.history_fill == "current" and self._fresh.any():
+            for name, buf in self._history.items():
+                buf[self._fresh] = terms[name][self._fresh][..., None, :]
+        elif self._fresh.any():
+            for buf in self._history.values():
+                buf[self._fresh] = 0.0
+        obs = assemble_observation(terms, self.contract, self._history)
+        for name, buf in self._history.items():
+            self._history[name] = np.concatenate([terms[name][..., None, :], buf[..., :-1, :]], axis=-2)
+        self._fresh[...] = False
+        return obs
+
+
+def _batch_shape(shapes: Mapping[str, tuple[int, ...]]) -> tuple[int, ...]:
+    try:
+        return np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise ValueError(f"observation inputs have incompatible leading (batch) shapes: {listed}") from None
