@@ -164,7 +164,11 @@ def test_damping_command_brakes_the_joints():
     state = sim.state()
     assert np.abs(state.joint_vel).max() < 0.5
     mujoco.mj_forward(sim.model, sim.data)
-    np.testing.assert_allclose(sim.state().joint_torque, np.clip(-2.0 * sim.state().joint_vel, -sim.spec.effort_limit, sim.spec.effort_limit), atol=1e-9)
+    np.testing.assert_allclose(
+        sim.state().joint_torque,
+        np.clip(-2.0 * sim.state().joint_vel, -sim.spec.effort_limit, sim.spec.effort_limit),
+        atol=1e-9,
+    )
 
 
 def test_imu_reads_gravity_and_tilt_when_tipped():

@@ -27,7 +27,21 @@ def test_robot_show_prints_joint_table(capsys):
 
 def test_sim_writes_video_and_summary(tmp_path, capsys):
     video, summary = tmp_path / "g1.mp4", tmp_path / "g1.json"
-    code = main(["sim", "--robot", "unitree_g1", "--seconds", "0.5", "--video", str(video), "--fps", "20", "--json", str(summary)])
+    code = main(
+        [
+            "sim",
+            "--robot",
+            "unitree_g1",
+            "--seconds",
+            "0.5",
+            "--video",
+            str(video),
+            "--fps",
+            "20",
+            "--json",
+            str(summary),
+        ]
+    )
     assert code == 0
     result = json.loads(summary.read_text())
     assert result["fell"] is False and result["frames"] == 10
@@ -37,21 +51,42 @@ def test_sim_writes_video_and_summary(tmp_path, capsys):
 
 def test_bench_sim_writes_report(tmp_path):
     path = tmp_path / "bench.json"
-    code = main(["bench", "sim", "--robot", "testbed_biped", "--steps", "200", "--repeats", "1", "--nsim", "2", "--json", str(path)])
+    code = main(
+        [
+            "bench",
+            "sim",
+            "--robot",
+            "testbed_biped",
+            "--steps",
+            "200",
+            "--repeats",
+            "1",
+            "--nsim",
+            "2",
+            "--json",
+            str(path),
+        ]
+    )
     assert code == 0
     report = json.loads(path.read_text())
     assert report["bench"] == "sim"
     assert set(report["ratios"]) == {"simulator_vs_raw_mj_step", "batch_vs_2x_single"}
-    assert all(report["figures"][k] > 0 for k in ("raw_mj_step_steps_per_s", "simulator_steps_per_s", "batch_steps_per_s"))
+    assert all(
+        report["figures"][k] > 0 for k in ("raw_mj_step_steps_per_s", "simulator_steps_per_s", "batch_steps_per_s")
+    )
 
 
 def test_unknown_robot_is_one_clear_error_line():
-    proc = subprocess.run([sys.executable, "-m", "physai.cli", "sim", "--robot", "nobot"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "physai.cli", "sim", "--robot", "nobot"], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "unknown robot 'nobot'" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["sim", "--help"], ["bench", "sim", "--help"], ["robot", "show", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["sim", "--help"], ["bench", "sim", "--help"], ["robot", "show", "--help"]]
+)
 def test_help_explains(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)

@@ -12,7 +12,6 @@ import numpy as np
 
 from physai.robot.spec import RobotSpec
 
-
 _FIELDS = ("q", "dq", "kp", "kd", "tau_ff")
 
 
@@ -55,14 +54,13 @@ class JointCommand:
         """
         shape = (*batch_shape, n_joints)
         stacked = np.empty((len(_FIELDS), *shape))
-        for row, name in enumerate(_FIELDS):
-            try:
+        name = _FIELDS[0]
+        try:
+            for row, name in enumerate(_FIELDS):
                 stacked[row] = getattr(self, name)
-            except (ValueError, TypeError):
-                got = np.shape(getattr(self, name))
-                raise ValueError(
-                    f"JointCommand.{name} has shape {got}; expected {shape} (one value per joint)"
-                ) from None
+        except (ValueError, TypeError):
+            got = np.shape(getattr(self, name))
+            raise ValueError(f"JointCommand.{name} has shape {got}; expected {shape} (one value per joint)") from None
         if not np.isfinite(stacked).all():
             name = _FIELDS[int(np.argmin(np.isfinite(stacked).reshape(len(_FIELDS), -1).all(axis=1)))]
             raise ValueError(f"JointCommand.{name} contains NaN or Inf; expected finite values")
