@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 VENV="${1:-.venv}"
 
 APT_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6
-              python3-colcon-core python3-colcon-ros python3-colcon-python-setup-py
+              colcon python3-colcon-core python3-colcon-ros python3-colcon-python-setup-py
               python3-colcon-package-selection python3-colcon-recursive-crawl python3-colcon-output
               python3-colcon-library-path python3-setuptools)
 missing=()
@@ -27,7 +27,7 @@ fi
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
 "$VENV/bin/python" -m pip install -q --prefer-binary -r requirements.txt
 "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
 echo "physai setup: $VENV ready"
