@@ -4,9 +4,9 @@ Importing this package picks an offscreen GL backend for MuJoCo if none is set: 
 present, else OSMesa (see physai.sim.gl).
 """
 
+from physai.control.command import JointCommand
 from physai.sim import gl  # noqa: F401  (sets MUJOCO_GL before mujoco is imported)
 from physai.sim.batch import BatchSim
-from physai.sim.command import JointCommand
 from physai.sim.mjcf import PHYSICS_DT_S, build_model, check_spec_against_mjcf
 from physai.sim.simulator import Simulator
 from physai.sim.state import RobotState, StateLayout

@@ -14,8 +14,8 @@ import mujoco
 import mujoco.batch
 import numpy as np
 
+from physai.control.command import JointCommand
 from physai.robot.spec import RobotSpec
-from physai.sim.command import JointCommand
 from physai.sim.mjcf import PHYSICS_DT_S, build_model
 from physai.sim.reset import initial_qpos
 from physai.sim.simulator import as_spec

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from physai.sim.command import JointCommand
+from physai.control.command import JointCommand
 from physai.sim.simulator import Simulator
 from physai.sim.state import tilt_rad
 

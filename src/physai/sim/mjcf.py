@@ -6,7 +6,7 @@ and adds, per joint in action order, one general actuator that evaluates at ever
     τ = kp·(q* − q) + kd·(dq* − dq) + τ_ff,  clamped to ±effort
 
 as   τ = gain·ctrl + bias₁·q + bias₂·dq   with gain = 1, bias = (0, −kp, −kd) and
-ctrl = kp·q* + kd·dq* + τ_ff   (see `physai.sim.command.to_ctrl`).
+ctrl = kp·q* + kd·dq* + τ_ff   (see `physai.control.command.JointCommand.to_ctrl`).
 
 kp and kd therefore live in `actuator_biasprm` — per model, so per world in a batch — and the PD law runs at
 the physics rate inside `mj_step`, with no Python callback, in Simulator and BatchSim alike. Actuator i is

@@ -1,4 +1,4 @@
-"""JointCommand: the MIT-mode command every actuator path shares (simulator, virtual motors, CAN drivers).
+"""JointCommand: the MIT-mode command every actuator path shares (simulator, safety guard, virtual motors, CAN).
 
 τ = kp·(q* − q) + kd·(dq* − dq) + τ_ff, clamped to ±effort by the actuator. Arrays are in joint (action)
 order with shape (..., n_joints): () leading dims for one robot, (nsim,) for a batch.
@@ -39,11 +39,14 @@ class JointCommand:
 
     @classmethod
     def damping(cls, spec: RobotSpec, kd: float | np.ndarray) -> JointCommand:
-        """Pure damping: kp = 0, dq* = 0, τ_ff = 0, the given kd."""
+        """Pure damping: kp = 0, dq* = 0, τ_ff = 0, the given kd (N·m·s/rad)."""
         n = spec.n_joints
-        zeros = np.zeros(n)
         return cls(
-            q=zeros, dq=zeros, kp=zeros, kd=np.broadcast_to(np.asarray(kd, np.float64), (n,)).copy(), tau_ff=zeros
+            q=np.zeros(n),
+            dq=np.zeros(n),
+            kp=np.zeros(n),
+            kd=np.broadcast_to(np.asarray(kd, np.float64), (n,)).copy(),
+            tau_ff=np.zeros(n),
         )
 
     def validated(self, n_joints: int, batch_shape: tuple[int, ...] = ()) -> JointCommand:

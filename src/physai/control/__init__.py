@@ -1,0 +1,6 @@
+"""Control-loop core (no ROS, no MuJoCo): the shared JointCommand, SafetyGuard and RateLoop."""
+
+from physai.control.command import JointCommand
+from physai.control.safety import Event, GuardConfig, GuardMode, Rejection, SafetyGuard
+
+__all__ = ["Event", "GuardConfig", "GuardMode", "JointCommand", "Rejection", "SafetyGuard"]

@@ -1,0 +1,36 @@
+"""Gymnasium envs for physai tasks, registered once as "physai/<Task>-v0".
+
+    import gymnasium as gym
+    import physai.envs  # registers the ids
+    env = gym.make("physai/Balance-v0", robot="unitree_g1")      # config="balance" (sim_envs/tasks/balance.yaml)
+    env = gym.make("physai/Reach-v0", overrides={"episode_length_s": 3.0})
+    env.unwrapped.contract                                       # the PolicyContract the export embeds
+
+Truncation comes from the task YAML's `episode_length_s` (the ids have no max_episode_steps).
+"""
+
+import gymnasium
+
+from physai.envs.balance import BalanceEnv
+from physai.envs.base import PhysaiEnv
+from physai.envs.config import BalanceConfig, ReachConfig, TaskConfigError, load_task_config
+from physai.envs.reach import ReachEnv
+
+ENV_IDS = ("physai/Balance-v0", "physai/Reach-v0")
+"""Every env id this package registers."""
+
+if "physai/Balance-v0" not in gymnasium.registry:
+    gymnasium.register(id="physai/Balance-v0", entry_point="physai.envs.balance:BalanceEnv", max_episode_steps=None)
+if "physai/Reach-v0" not in gymnasium.registry:
+    gymnasium.register(id="physai/Reach-v0", entry_point="physai.envs.reach:ReachEnv", max_episode_steps=None)
+
+__all__ = [
+    "ENV_IDS",
+    "BalanceConfig",
+    "BalanceEnv",
+    "PhysaiEnv",
+    "ReachConfig",
+    "ReachEnv",
+    "TaskConfigError",
+    "load_task_config",
+]

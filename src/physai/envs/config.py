@@ -1,0 +1,316 @@
+"""Task settings for the physai envs: dataclasses with a docstring per field, loaded from sim_envs/tasks/*.yaml.
+
+    cfg = load_task_config(BalanceConfig, "balance")                       # sim_envs/tasks/balance.yaml
+    cfg = load_task_config(BalanceConfig, "balance", {"push": {"enabled": False}})  # nested overrides
+
+Unknown keys, wrong types and bad ranges raise TaskConfigError naming the file, the dotted field, the value
+and what was expected. Every field has a default, so a YAML file lists only what it changes.
+Units: SI (s, m, m/s, rad); scales are dimensionless multipliers of the nominal model value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from physai.paths import data_root
+
+
+class TaskConfigError(ValueError):
+    """A task YAML that cannot be used; the message names the file, the field, the value and what was expected."""
+
+    def __init__(self, source: str, field: str, value: Any, expected: str) -> None:
+        self.source, self.field, self.value, self.expected = source, field, value, expected
+        super().__init__(f"{source}: field '{field}' is {value!r}; expected {expected}")
+
+
+# ---- building blocks ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UniformRandomization:
+    """One randomized quantity: sampled uniformly in `range` at every reset when `enabled`."""
+
+    enabled: bool = False
+    """Sample this quantity at reset (False: keep the nominal value)."""
+    range: tuple[float, float] = (1.0, 1.0)
+    """[low, high] of the uniform distribution (unit of the quantity, or a dimensionless scale)."""
+
+
+@dataclass(frozen=True)
+class LatencyRandomization:
+    """Action latency: a new policy action reaches the actuators this many physics steps late."""
+
+    enabled: bool = False
+    """Delay actions (False: actions take effect at the next physics step)."""
+    range: tuple[int, int] = (0, 2)
+    """[min, max] delay in physics steps, integers, sampled per episode; max < decimation."""
+
+
+@dataclass(frozen=True)
+class SensorNoise:
+    """Additive uniform noise U(−a, a) on the observation inputs (never on the simulation itself)."""
+
+    enabled: bool = False
+    """Add noise to the observation inputs."""
+    joint_pos_rad: float = 0.01
+    """Joint position noise amplitude (rad or m)."""
+    joint_vel_rad_s: float = 0.5
+    """Joint velocity noise amplitude (rad/s or m/s)."""
+    gyro_rad_s: float = 0.1
+    """IMU angular velocity noise amplitude (rad/s)."""
+    imu_quat: float = 0.02
+    """Noise amplitude on each IMU quaternion component (renormalised by projected_gravity)."""
+    ee_pos_m: float = 0.002
+    """End-effector position noise amplitude (m)."""
+
+
+@dataclass(frozen=True)
+class RandomizationConfig:
+    """Domain randomization, each item switchable; every sample comes from the env's seeded np_random."""
+
+    ground_friction: UniformRandomization = UniformRandomization(range=(0.5, 1.25))
+    """Sliding friction coefficient of the ground and of the feet (absolute value, not a scale)."""
+    link_mass_scale: UniformRandomization = UniformRandomization(range=(0.9, 1.1))
+    """Per-body scale of mass and inertia of every robot body."""
+    kp_scale: UniformRandomization = UniformRandomization(range=(0.9, 1.1))
+    """Per-joint scale of the contract's position gains applied in simulation."""
+    kd_scale: UniformRandomization = UniformRandomization(range=(0.8, 1.2))
+    """Per-joint scale of the contract's damping gains applied in simulation."""
+    effort_scale: UniformRandomization = UniformRandomization(range=(0.85, 1.0))
+    """Per-joint scale of the actuator torque limit (motor strength)."""
+    action_latency: LatencyRandomization = LatencyRandomization()
+    """Delay between a policy action and the actuators."""
+    sensor_noise: SensorNoise = SensorNoise()
+    """Noise on the observation inputs."""
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    """Random horizontal pushes: a velocity impulse added to the floating base."""
+
+    enabled: bool = True
+    """Push the robot during episodes."""
+    interval_s: tuple[float, float] = (2.0, 4.0)
+    """[min, max] time between pushes (s), sampled uniformly after each push and at reset."""
+    velocity_m_s: tuple[float, float] = (0.2, 0.6)
+    """[min, max] magnitude of the horizontal base velocity change (m/s); direction uniform in [0, 2π)."""
+
+
+@dataclass(frozen=True)
+class BalanceRewardWeights:
+    """Weights of the balance reward terms (the sign decides reward or penalty; terms are unweighted ≥ 0)."""
+
+    alive: float = 1.0
+    """Per step while not fallen."""
+    upright: float = 1.0
+    """exp(−|g_xy|²/0.1) of the projected gravity: 1 upright."""
+    base_height: float = -50.0
+    """Squared error of base height to its start height (m²)."""
+    joint_deviation: float = -0.1
+    """Σ (q − q_default)² (rad²)."""
+    action_rate: float = -0.01
+    """Σ (a_t − a_{t−1})² of the raw actions."""
+    torque: float = -0.05
+    """Σ (τ / τ_max)² of the applied torques."""
+    termination: float = -10.0
+    """1 on the step the robot falls."""
+
+
+@dataclass(frozen=True)
+class ReachRewardWeights:
+    """Weights of the reach reward terms (the sign decides reward or penalty; terms are unweighted ≥ 0)."""
+
+    distance: float = 1.0
+    """exp(−d/σ) with d the end-effector-to-target distance (m) and σ = `distance_sigma_m`."""
+    success: float = 1.0
+    """1 while d ≤ success_tolerance_m."""
+    action_rate: float = -0.01
+    """Σ (a_t − a_{t−1})² of the raw actions."""
+
+
+# ---- task configs ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BalanceConfig:
+    """physai/Balance-v0: stand and recover from pushes."""
+
+    episode_length_s: float = 20.0
+    """Episode length (s); the env truncates after round(episode_length_s / control_dt_s) steps."""
+    control_dt_s: float = 0.02
+    """Policy period (s); an integer multiple of the physics period."""
+    action_scale: float | tuple[float, ...] = 0.25
+    """Action scale of the contract (rad per unit action): one number or one per joint."""
+    reset_joint_noise_rad: float = 0.05
+    """Uniform joint noise at reset (rad)."""
+    max_tilt_rad: float = 0.8
+    """The robot has fallen when its base tilts more than this (rad)."""
+    min_height_fraction: float = 0.6
+    """The robot has fallen when its base is lower than this fraction of its start height."""
+    rewards: BalanceRewardWeights = BalanceRewardWeights()
+    """Reward weights."""
+    push: PushConfig = PushConfig()
+    """Push schedule."""
+    randomization: RandomizationConfig = RandomizationConfig()
+    """Domain randomization."""
+
+
+@dataclass(frozen=True)
+class ReachConfig:
+    """physai/Reach-v0: bring the end-effector site to a sampled target."""
+
+    episode_length_s: float = 5.0
+    """Episode length (s); the env truncates after round(episode_length_s / control_dt_s) steps."""
+    control_dt_s: float = 0.02
+    """Policy period (s); an integer multiple of the physics period."""
+    action_scale: float | tuple[float, ...] = 1.0
+    """Action scale of the contract (rad or m per unit action): one number or one per joint."""
+    reset_joint_noise_rad: float = 0.05
+    """Uniform joint noise at reset (rad or m)."""
+    target_low_m: tuple[float, float, float] = (0.25, -0.2, 0.1)
+    """Lower corner (x, y, z) of the target box in the base frame (m)."""
+    target_high_m: tuple[float, float, float] = (0.5, 0.2, 0.4)
+    """Upper corner (x, y, z) of the target box in the base frame (m)."""
+    success_tolerance_m: float = 0.02
+    """Success when the end-effector-to-target distance is at most this (m)."""
+    distance_sigma_m: float = 0.1
+    """Length scale σ of the distance shaping exp(−d/σ) (m)."""
+    terminate_on_success: bool = False
+    """End the episode (terminated) on the first success."""
+    rewards: ReachRewardWeights = ReachRewardWeights()
+    """Reward weights."""
+    randomization: RandomizationConfig = RandomizationConfig()
+    """Domain randomization (ground friction has no effect on the arm)."""
+
+
+# ---- loading ----------------------------------------------------------------------------------------------
+C = TypeVar("C")
+
+
+def tasks_dir() -> Path:
+    """Folder with the task YAML files (sim_envs/tasks)."""
+    return data_root() / "sim_envs" / "tasks"
+
+
+def load_task_config(cls: type[C], name_or_path: str | Path, overrides: Mapping[str, Any] | None = None) -> C:
+    """Load a task YAML (name under sim_envs/tasks or a path) into `cls`, then apply nested `overrides`."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = tasks_dir() / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"task config {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise TaskConfigError(str(path), "<document>", str(err).splitlines()[0], "valid YAML") from err
+    source = str(path)
+    if overrides:
+        data = _merge(data, overrides)
+        source += " (+ overrides)"
+    return config_from_dict(cls, data, source)
+
+
+def config_from_dict(cls: type[C], data: Any, source: str = "<dict>", prefix: str = "") -> C:
+    """Build the dataclass `cls` from plain data, checking keys, types and ranges field by field."""
+    if not isinstance(data, Mapping):
+        raise TaskConfigError(source, prefix or "<document>", data, "a mapping")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key in data:
+        if key not in known:
+            raise TaskConfigError(source, f"{prefix}{key}", data[key], f"no such key (allowed: {', '.join(known)})")
+    values = {key: _convert(hints[key], data[key], source, f"{prefix}{key}") for key in data}
+    config = cls(**values)
+    _check(config, source, prefix)
+    return config
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Plain data of a config (lists for tuples), e.g. to write the resolved config next to a run."""
+    out = dataclasses.asdict(config)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return list(value) if isinstance(value, tuple) else value
+
+    return plain(out)
+
+
+def _merge(base: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base) if isinstance(base, Mapping) else {}
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _number(value: Any, source: str, where: str, kind: type) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TaskConfigError(source, where, value, "an integer" if kind is int else "a number")
+    if kind is int and not float(value).is_integer():
+        raise TaskConfigError(source, where, value, "an integer")
+    return kind(value)
+
+
+def _convert(hint: Any, value: Any, source: str, where: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return config_from_dict(hint, value, source, f"{where}.")
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TaskConfigError(source, where, value, "true or false")
+        return value
+    if hint in (int, float):
+        return _number(value, source, where, hint)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise TaskConfigError(source, where, value, "a list")
+        if args[-1] is not Ellipsis and len(value) != len(args):
+            raise TaskConfigError(source, where, value, f"a list of {len(args)} numbers")
+        kind = args[0]
+        return tuple(_number(v, source, f"{where}[{i}]", kind) for i, v in enumerate(value))
+    if args and float in args:  # float | tuple[float, ...]
+        if isinstance(value, (list, tuple)):
+            return _convert(tuple[float, ...], value, source, where)
+        return _number(value, source, where, float)
+    raise TaskConfigError(source, where, value, f"a value of type {hint}")  # pragma: no cover
+
+
+def _check(config: Any, source: str, prefix: str) -> None:
+    """Range checks: [low, high] pairs ordered, lengths and periods positive."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        where = f"{prefix}{f.name}"
+        if f.name in ("range", "interval_s", "velocity_m_s") and value[0] > value[1]:
+            raise TaskConfigError(source, where, list(value), "[low, high] with low ≤ high")
+        if f.name in ("episode_length_s", "control_dt_s", "distance_sigma_m", "success_tolerance_m") and value <= 0:
+            raise TaskConfigError(source, where, value, "a number > 0")
+    if isinstance(config, LatencyRandomization) and config.range[0] < 0:
+        raise TaskConfigError(source, f"{prefix}range", list(config.range), "delays ≥ 0 physics steps")
+    if isinstance(config, ReachConfig) and any(
+        lo > hi for lo, hi in zip(config.target_low_m, config.target_high_m, strict=True)
+    ):
+        raise TaskConfigError(source, f"{prefix}target_high_m", list(config.target_high_m), "≥ target_low_m per axis")
+
+
+__all__ = [
+    "BalanceConfig",
+    "BalanceRewardWeights",
+    "LatencyRandomization",
+    "PushConfig",
+    "RandomizationConfig",
+    "ReachConfig",
+    "ReachRewardWeights",
+    "SensorNoise",
+    "TaskConfigError",
+    "UniformRandomization",
+    "config_from_dict",
+    "config_to_dict",
+    "load_task_config",
+]

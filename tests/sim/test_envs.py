@@ -1,0 +1,183 @@
+"""physai.envs: check_env with zero warnings, seeded determinism, reset state, smoke over env × robot, falls, pushes."""
+
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import physai.envs
+from physai.contract import build_observation
+from physai.envs import ENV_IDS, BalanceConfig, TaskConfigError, load_task_config
+from physai.envs.config import PushConfig
+
+CASES = [
+    ("physai/Balance-v0", "testbed_biped"),
+    ("physai/Balance-v0", "unitree_g1"),
+    ("physai/Reach-v0", "testbed_arm"),
+]
+QUIET = {  # everything off that perturbs the observation or the start
+    "reset_joint_noise_rad": 0.0,
+    "randomization": {"sensor_noise": {"enabled": False}, "action_latency": {"enabled": False}},
+}
+
+
+def rollout(env: gym.Env, seed: int, steps: int = 100) -> tuple[np.ndarray, ...]:
+    obs, _ = env.reset(seed=seed)
+    rng = np.random.default_rng(123)
+    out_obs, out_rew, out_done = [obs], [], []
+    for _ in range(steps):
+        obs, reward, terminated, truncated, _ = env.step(rng.uniform(-1, 1, env.action_space.shape).astype(np.float32))
+        out_obs.append(obs)
+        out_rew.append(reward)
+        out_done.append((terminated, truncated))
+        if terminated or truncated:
+            obs, _ = env.reset()
+    return np.array(out_obs), np.array(out_rew), np.array(out_done)
+
+
+def test_ids_registered():
+    assert set(ENV_IDS) <= set(gym.registry)
+    assert all(gym.registry[i].max_episode_steps is None for i in ENV_IDS)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_check_env_zero_warnings(env_id):
+    env = gym.make(env_id)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gym_check_env(env.unwrapped)
+        sb3_check_env(env)
+    assert [str(w.message) for w in caught] == []
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_seeded_determinism(env_id):
+    a, b = gym.make(env_id), gym.make(env_id)
+    obs_a, rew_a, done_a = rollout(a, seed=7)
+    obs_b, rew_b, done_b = rollout(b, seed=7)
+    np.testing.assert_array_equal(obs_a, obs_b)
+    np.testing.assert_array_equal(rew_a, rew_b)
+    np.testing.assert_array_equal(done_a, done_b)
+    obs_c, _, _ = rollout(b, seed=8, steps=5)
+    assert not np.array_equal(obs_a[:6], obs_c)
+
+
+@pytest.mark.parametrize(("env_id", "robot"), CASES)
+def test_reset_state(env_id, robot):
+    env = gym.make(env_id, robot=robot, overrides=QUIET).unwrapped
+    env.reset(seed=0)
+    for _ in range(20):
+        env.step(env.action_space.sample())  # dirty state must not leak into the next reset
+    obs, _ = env.reset(seed=3)
+    state = env.sim.state()
+    assert float(state.time_s) == 0.0
+    np.testing.assert_allclose(state.joint_pos, env.robot_spec.default_pose, atol=1e-9)
+    assert np.isfinite(obs).all() and obs.dtype == np.float32 and obs.shape == env.observation_space.shape
+    inputs = env.observation_inputs()
+    expected = build_observation(inputs, np.zeros(3), np.zeros(env.contract.n_joints), env.contract)
+    np.testing.assert_array_equal(obs, expected)
+    if env_id == "physai/Balance-v0":
+        np.testing.assert_array_equal(
+            obs, build_observation(state, np.zeros(3), np.zeros(state.joint_pos.shape), env.contract)
+        )
+    else:
+        ee = env.sim.data.site("ee").xpos
+        np.testing.assert_allclose(inputs.ee_pos, ee, atol=1e-12)  # base at the origin, unrotated
+        assert np.all(env.target_m >= env.config.target_low_m) and np.all(env.target_m <= env.config.target_high_m)
+
+
+@pytest.mark.parametrize(("env_id", "robot"), CASES)
+def test_smoke_random_steps(env_id, robot):
+    env = gym.make(env_id, robot=robot)
+    env.reset(seed=0)
+    expected_terms = set(env.unwrapped.config.rewards.__dataclass_fields__)
+    for _ in range(200):
+        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        assert np.isfinite(obs).all() and np.isfinite(reward)
+        assert set(info["reward_terms"]) == expected_terms
+        assert reward == pytest.approx(sum(info["reward_terms"].values()))
+        if env_id == "physai/Reach-v0":
+            assert info["distance_m"] >= 0
+        if terminated or truncated:
+            env.reset()
+    assert env.unwrapped.contract.control_dt_s == 0.02 and env.unwrapped.decimation == 10
+
+
+def test_huge_push_terminates():
+    env = gym.make("physai/Balance-v0", overrides={"push": {"interval_s": [0.1, 0.1], "velocity_m_s": [4.0, 4.0]}})
+    env.reset(seed=1)
+    for _ in range(50):  # 1 s: pushed at 0.1 s with 4 m/s
+        _, _, terminated, truncated, info = env.step(np.zeros(12, dtype=np.float32))
+        if terminated:
+            break
+    assert terminated and not truncated
+    assert info["reward_terms"]["termination"] == env.unwrapped.config.rewards.termination
+
+
+def test_zero_gains_fall():
+    env = gym.make("physai/Balance-v0", overrides={"push": {"enabled": False}})
+    env.reset(seed=0)
+    env.unwrapped.episode = env.unwrapped.episode.__class__(
+        **{**env.unwrapped.episode.__dict__, "kp_scale": np.zeros(12), "kd_scale": np.zeros(12)}
+    )
+    done = [env.step(np.zeros(12, dtype=np.float32))[2] for _ in range(150)]
+    assert any(done)
+
+
+def test_push_schedule():
+    overrides = {
+        "push": {"interval_s": [0.5, 1.0], "velocity_m_s": [0.1, 0.2]},
+        "randomization": QUIET["randomization"],
+    }
+    env = gym.make("physai/Balance-v0", overrides=overrides).unwrapped
+    env.reset(seed=2)
+    for _ in range(150):  # 3 s
+        env.step(np.zeros(12, dtype=np.float32))
+    times = np.array([t for t, _, _ in env.push_log])
+    assert 3 <= len(times) <= 6
+    gaps = np.diff(np.concatenate([[0.0], times]))
+    assert np.all(gaps >= 0.5 - 1e-6) and np.all(gaps <= 1.0 + 0.02 + 1e-6)  # applied at the next policy step
+    speeds = np.hypot([p[1] for p in env.push_log], [p[2] for p in env.push_log])
+    assert np.all((speeds >= 0.1 - 1e-9) & (speeds <= 0.2 + 1e-9))
+    off = gym.make("physai/Balance-v0", overrides={"push": {"enabled": False}}).unwrapped
+    off.reset(seed=2)
+    for _ in range(150):
+        off.step(np.zeros(12, dtype=np.float32))
+    assert off.push_log == []
+
+
+def test_episode_truncates_at_yaml_length():
+    env = gym.make("physai/Reach-v0", overrides={"episode_length_s": 0.1})
+    env.reset(seed=0)
+    flags = [env.step(env.action_space.sample())[3] for _ in range(5)]
+    assert flags == [False, False, False, False, True]
+
+
+def test_config_unknown_key_is_named():
+    with pytest.raises(TaskConfigError, match=r"randomization\.kp_scal"):
+        load_task_config(BalanceConfig, "balance", {"randomization": {"kp_scal": {"enabled": True}}})
+    with pytest.raises(TaskConfigError, match=r"push\.interval_s"):
+        load_task_config(BalanceConfig, "balance", {"push": {"interval_s": [3.0, 1.0]}})
+    cfg = load_task_config(BalanceConfig, "balance")
+    assert isinstance(cfg.push, PushConfig) and cfg.episode_length_s == 20.0
+
+
+def test_randomization_changes_model_and_is_restored():
+    env = gym.make("physai/Balance-v0").unwrapped
+    model = env.sim.model
+    nominal_mass = env._randomizer._mass0.copy()
+    env.reset(seed=0)
+    mass_a, friction_a = model.body_mass.copy(), model.geom_friction[:, 0].copy()
+    env.reset(seed=1)
+    assert not np.array_equal(mass_a, model.body_mass) and not np.array_equal(friction_a, model.geom_friction[:, 0])
+    plain = gym.make(
+        "physai/Balance-v0",
+        overrides={"randomization": {"link_mass_scale": {"enabled": False}, "ground_friction": {"enabled": False}}},
+    ).unwrapped
+    plain.reset(seed=0)
+    np.testing.assert_array_equal(plain.sim.model.body_mass, nominal_mass)
+    assert physai.envs.BalanceEnv is type(env)

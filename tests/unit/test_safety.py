@@ -1,0 +1,150 @@
+"""SafetyGuard: validation, clamping, timeout damping, e-stop latch and re-arm, soft start."""
+
+import numpy as np
+import pytest
+
+from physai.control import Event, GuardConfig, GuardMode, SafetyGuard
+from physai.robot import RobotSpec
+
+
+@pytest.fixture(scope="module")
+def spec() -> RobotSpec:
+    return RobotSpec.load("testbed_biped")
+
+
+@pytest.fixture
+def guard(spec) -> SafetyGuard:
+    return SafetyGuard(spec, GuardConfig(timeout_s=0.05, soft_start_s=0.0))
+
+
+def is_damping(cmd, spec) -> bool:
+    return bool(np.all(cmd.kp == 0) and np.all(cmd.tau_ff == 0) and np.all(cmd.dq == 0) and np.allclose(cmd.kd, spec.kd))
+
+
+def submit_default(guard, spec, now, **overrides):
+    fields = {"names": spec.joint_names, "position": spec.default_pose, **overrides}
+    return guard.submit(now_s=now, **fields)
+
+
+def test_damping_until_first_command_then_passes_it_through(guard, spec):
+    assert is_damping(guard.output(0.0, spec.default_pose), spec)
+    assert guard.mode is GuardMode.WAITING
+    assert submit_default(guard, spec, 0.0) is None
+    cmd = guard.output(0.01, spec.default_pose)
+    assert guard.mode is GuardMode.ACTIVE
+    np.testing.assert_array_equal(cmd.q, spec.default_pose)
+    np.testing.assert_array_equal(cmd.kp, spec.kp)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "event"),
+    [
+        ({"position": np.full(12, np.nan)}, Event.REJECTED_NAN),
+        ({"effort": np.full(12, np.inf)}, Event.REJECTED_NAN),
+        ({"names": ("left_hip_yaw", "left_toe"), "position": [0.0, 0.0]}, Event.REJECTED_UNKNOWN_JOINT),
+        ({"names": ("left_knee", "left_knee"), "position": [0.5, 0.5]}, Event.REJECTED_DUPLICATE_JOINT),
+        ({"position": np.zeros(5)}, Event.REJECTED_LENGTH),
+        ({"velocity": np.zeros(3)}, Event.REJECTED_LENGTH),
+    ],
+)
+def test_bad_commands_are_rejected_whole_and_counted(guard, spec, overrides, event):
+    submit_default(guard, spec, 0.0, position=spec.default_pose + 0.05)
+    before = guard.output(0.01, spec.default_pose)
+    rejection = submit_default(guard, spec, 0.02, **overrides)
+    assert rejection is not None and rejection.event is event
+    assert guard.events[event] == 1
+    after = guard.output(0.03, spec.default_pose)
+    np.testing.assert_array_equal(after.q, before.q)  # nothing from the bad message got through
+    assert np.all(np.isfinite(after.q)) and np.all(np.isfinite(after.tau_ff))
+
+
+def test_out_of_range_targets_are_clamped_and_counted(guard, spec):
+    n = spec.n_joints
+    submit_default(guard, spec, 0.0, position=spec.upper + 20.0, velocity=np.full(n, 1e3), effort=np.full(n, -1e4))
+    cmd = guard.output(0.01, spec.default_pose)
+    np.testing.assert_array_equal(cmd.q, spec.upper)
+    np.testing.assert_array_equal(cmd.dq, spec.velocity_limit)
+    np.testing.assert_array_equal(cmd.tau_ff, -spec.effort_limit)
+    for event in (Event.CLAMPED_POSITION, Event.CLAMPED_VELOCITY, Event.CLAMPED_TORQUE):
+        assert guard.events[event] == 1
+
+
+def test_gains_are_capped(guard, spec):
+    submit_default(guard, spec, 0.0, kp=spec.kp * 100, kd=-np.ones(12))
+    cmd = guard.output(0.01, spec.default_pose)
+    np.testing.assert_allclose(cmd.kp, spec.kp * guard.config.max_gain_scale)
+    np.testing.assert_array_equal(cmd.kd, 0.0)
+    assert guard.events[Event.CLAMPED_GAIN] == 2
+
+
+def test_partial_command_updates_only_named_joints(guard, spec):
+    submit_default(guard, spec, 0.0)
+    guard.submit(("left_knee",), [1.0], now_s=0.01)
+    cmd = guard.output(0.02, spec.default_pose)
+    knee = spec.joint_names.index("left_knee")
+    assert cmd.q[knee] == 1.0
+    others = np.arange(12) != knee
+    np.testing.assert_array_equal(cmd.q[others], spec.default_pose[others])
+
+
+def test_timeout_switches_to_damping_and_recovers_with_soft_start(spec):
+    guard = SafetyGuard(spec, GuardConfig(timeout_s=0.05, soft_start_s=0.5))
+    measured = spec.default_pose + 0.2
+    submit_default(guard, spec, 0.0)
+    guard.output(0.0, measured)
+    assert not is_damping(guard.output(0.049, measured), spec)
+    assert is_damping(guard.output(0.051, measured), spec)
+    assert guard.mode is GuardMode.TIMEOUT and guard.events[Event.TIMEOUT] == 1
+    guard.output(0.06, measured)
+    assert guard.events[Event.TIMEOUT] == 1  # counted once per timeout, not per tick
+    submit_default(guard, spec, 1.0)
+    start = guard.output(1.0, measured)
+    np.testing.assert_allclose(start.q, np.clip(measured, spec.lower, spec.upper))  # ramps from where it is
+    submit_default(guard, spec, 1.25)
+    mid = guard.output(1.25, measured)
+    np.testing.assert_allclose(mid.q, 0.5 * (np.clip(measured, spec.lower, spec.upper) + spec.default_pose))
+    assert guard.mode is GuardMode.SOFT_START
+    submit_default(guard, spec, 1.5)
+    np.testing.assert_allclose(guard.output(1.5, measured).q, spec.default_pose)
+    assert guard.mode is GuardMode.ACTIVE
+
+
+def test_estop_latches_until_released_and_rearmed(guard, spec):
+    submit_default(guard, spec, 0.0)
+    guard.estop(True)
+    assert is_damping(guard.output(0.001, spec.default_pose), spec)  # effective at the very next tick
+    assert guard.rearm() is False  # still engaged
+    guard.estop(False)
+    submit_default(guard, spec, 0.01)
+    assert is_damping(guard.output(0.011, spec.default_pose), spec), "release alone must not re-enable"
+    assert guard.mode is GuardMode.ESTOP
+    assert guard.rearm() is True
+    assert is_damping(guard.output(0.012, spec.default_pose), spec), "pre-e-stop commands do not count after re-arm"
+    submit_default(guard, spec, 0.02)
+    assert not is_damping(guard.output(0.021, spec.default_pose), spec)
+    assert guard.counts()["estop"] == 1 and guard.counts()["rearm"] == 1
+
+
+def test_output_never_exceeds_limits_under_random_input(spec):
+    rng = np.random.default_rng(0)
+    guard = SafetyGuard(spec, GuardConfig(soft_start_s=0.1))
+    for k in range(500):
+        now = k * 0.002
+        guard.submit(
+            spec.joint_names,
+            rng.normal(0, 10, 12),
+            rng.normal(0, 100, 12),
+            rng.normal(0, 1000, 12),
+            now_s=now,
+            kp=rng.normal(0, 1000, 12),
+        )
+        cmd = guard.output(now, rng.normal(0, 5, 12))
+        assert np.all((cmd.q >= spec.lower) & (cmd.q <= spec.upper))
+        assert np.all(np.abs(cmd.dq) <= spec.velocity_limit)
+        assert np.all(np.abs(cmd.tau_ff) <= spec.effort_limit)
+        assert np.all(cmd.kp >= 0) and np.all(cmd.kp <= spec.kp * 3)
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError, match="timeout_s"):
+        GuardConfig(timeout_s=0)
