@@ -73,21 +73,22 @@ def test_reset_state(env_id, robot):
     for _ in range(20):
         env.step(env.action_space.sample())  # dirty state must not leak into the next reset
     obs, _ = env.reset(seed=3)
-    state = env.sim.state()
-    assert float(state.time_s) == 0.0
-    np.testing.assert_allclose(state.joint_pos, env.robot_spec.default_pose, atol=1e-9)
+    state = env.task.sim.state()
+    assert float(state.time_s[0]) == 0.0
+    np.testing.assert_allclose(state.joint_pos[0], env.robot_spec.default_pose, atol=1e-9)
     assert np.isfinite(obs).all() and obs.dtype == np.float32 and obs.shape == env.observation_space.shape
-    inputs = env.observation_inputs()
-    expected = build_observation(inputs, np.zeros(3), np.zeros(env.contract.n_joints), env.contract)
+    inputs = env.task.observation_inputs(state, np.array([0]))
+    expected = build_observation(inputs, np.zeros(3), np.zeros(env.contract.n_joints), env.contract)[0]
     np.testing.assert_array_equal(obs, expected)
     if env_id == "physai/Balance-v0":
-        np.testing.assert_array_equal(
-            obs, build_observation(state, np.zeros(3), np.zeros(state.joint_pos.shape), env.contract)
-        )
+        first = {f: getattr(state, f)[0] for f in ("joint_pos", "joint_vel", "gyro", "imu_quat", "base_lin_vel")}
+        single = type("S", (), first)
+        np.testing.assert_array_equal(obs, build_observation(single, np.zeros(3), np.zeros(env.contract.n_joints), env.contract))
     else:
-        ee = env.sim.data.site("ee").xpos
-        np.testing.assert_allclose(inputs.ee_pos, ee, atol=1e-12)  # base at the origin, unrotated
-        assert np.all(env.target_m >= env.config.target_low_m) and np.all(env.target_m <= env.config.target_high_m)
+        ee = env.mjdata().site("ee").xpos
+        np.testing.assert_allclose(inputs.ee_pos[0], ee, atol=1e-12)  # base at the origin, unrotated
+        target = env.task.target_m[0]
+        assert np.all(target >= env.config.target_low_m) and np.all(target <= env.config.target_high_m)
 
 
 @pytest.mark.parametrize(("env_id", "robot"), CASES)
@@ -104,7 +105,7 @@ def test_smoke_random_steps(env_id, robot):
             assert info["distance_m"] >= 0
         if terminated or truncated:
             env.reset()
-    assert env.unwrapped.contract.control_dt_s == 0.02 and env.unwrapped.decimation == 10
+    assert env.unwrapped.contract.control_dt_s == 0.02 and env.unwrapped.task.decimation == 10
 
 
 def test_huge_push_terminates():
@@ -121,9 +122,9 @@ def test_huge_push_terminates():
 def test_zero_gains_fall():
     env = gym.make("physai/Balance-v0", overrides={"push": {"enabled": False}})
     env.reset(seed=0)
-    env.unwrapped.episode = env.unwrapped.episode.__class__(
-        **{**env.unwrapped.episode.__dict__, "kp_scale": np.zeros(12), "kd_scale": np.zeros(12)}
-    )
+    samples = env.unwrapped.task.randomizer.samples
+    samples.kp_scale[:] = 0.0
+    samples.kd_scale[:] = 0.0
     done = [env.step(np.zeros(12, dtype=np.float32))[2] for _ in range(150)]
     assert any(done)
 
@@ -135,19 +136,20 @@ def test_push_schedule():
     }
     env = gym.make("physai/Balance-v0", overrides=overrides).unwrapped
     env.reset(seed=2)
-    for _ in range(150):  # 3 s
-        env.step(np.zeros(12, dtype=np.float32))
-    times = np.array([t for t, _, _ in env.push_log])
+    flags = [env.step(np.zeros(12, dtype=np.float32))[4]["pushed"] for _ in range(150)]  # 3 s
+    log = env.task.push_log
+    assert sum(flags) == len(log)
+    times = np.array([t for _, t, _, _ in log])
     assert 3 <= len(times) <= 6
     gaps = np.diff(np.concatenate([[0.0], times]))
     assert np.all(gaps >= 0.5 - 1e-6) and np.all(gaps <= 1.0 + 0.02 + 1e-6)  # applied at the next policy step
-    speeds = np.hypot([p[1] for p in env.push_log], [p[2] for p in env.push_log])
+    speeds = np.hypot([p[2] for p in log], [p[3] for p in log])
     assert np.all((speeds >= 0.1 - 1e-9) & (speeds <= 0.2 + 1e-9))
     off = gym.make("physai/Balance-v0", overrides={"push": {"enabled": False}}).unwrapped
     off.reset(seed=2)
     for _ in range(150):
         off.step(np.zeros(12, dtype=np.float32))
-    assert off.push_log == []
+    assert off.task.push_log == []
 
 
 def test_episode_truncates_at_yaml_length():
@@ -168,16 +170,21 @@ def test_config_unknown_key_is_named():
 
 def test_randomization_changes_model_and_is_restored():
     env = gym.make("physai/Balance-v0").unwrapped
-    model = env.sim.model
-    nominal_mass = env._randomizer._mass0.copy()
+    batch = env.task.sim.batch
+    nominal_mass = env.task.sim.model.body_mass.copy()
     env.reset(seed=0)
-    mass_a, friction_a = model.body_mass.copy(), model.geom_friction[:, 0].copy()
+    mass_a, friction_a = batch.expanded("body_mass")[0].copy(), batch.expanded("geom_friction")[0, :, 0].copy()
     env.reset(seed=1)
-    assert not np.array_equal(mass_a, model.body_mass) and not np.array_equal(friction_a, model.geom_friction[:, 0])
+    assert not np.array_equal(mass_a, batch.expanded("body_mass")[0])
+    assert not np.array_equal(friction_a, batch.expanded("geom_friction")[0, :, 0])
+    np.testing.assert_array_equal(env.task.sim.model.body_mass, nominal_mass)  # the shared model is untouched
+    robot_bodies = nominal_mass > 0
+    ratio = batch.expanded("body_mass")[0][robot_bodies] / nominal_mass[robot_bodies]
+    assert np.all((ratio >= 0.9) & (ratio <= 1.1))
     plain = gym.make(
         "physai/Balance-v0",
         overrides={"randomization": {"link_mass_scale": {"enabled": False}, "ground_friction": {"enabled": False}}},
     ).unwrapped
     plain.reset(seed=0)
-    np.testing.assert_array_equal(plain.sim.model.body_mass, nominal_mass)
+    assert plain.task.sim.batch.expanded("body_mass") is None  # every world runs the nominal model
     assert physai.envs.BalanceEnv is type(env)

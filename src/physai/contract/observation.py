@@ -117,14 +117,23 @@ class ObservationBuilder:
 
     Call once per policy step (every `contract.control_dt_s`). After construction or `reset`, the past entries
     are filled as `contract.history_fill` says ("current": copies of the first value; "zeros"). The batch shape
-    is taken from the first call; `reset(mask)` restarts the history of the selected worlds only.
+    is `batch_shape` or that of the first call; `reset(mask)` restarts the history of the selected worlds only.
+    A call with `worlds=` (indices into a (num_worlds,) batch) observes and advances just those worlds, e.g.
+    the ones a vectorised env has just reset.
     """
 
-    def __init__(self, contract: PolicyContract) -> None:
+    def __init__(self, contract: PolicyContract, batch_shape: tuple[int, ...] | None = None) -> None:
         self.contract = contract
         self._stacked = tuple(t for t in contract.observation if t.history > 1)
         self._history: dict[str, np.ndarray] | None = None
         self._fresh: np.ndarray | None = None
+        if batch_shape is not None:
+            self._allocate(tuple(batch_shape))
+
+    def _allocate(self, batch: tuple[int, ...]) -> None:
+        n = self.contract.n_joints
+        self._history = {t.name: np.zeros((*batch, t.history - 1, t.size(n))) for t in self._stacked}
+        self._fresh = np.ones(batch, dtype=bool)
 
     @property
     def history(self) -> dict[str, np.ndarray]:
@@ -133,32 +142,41 @@ class ObservationBuilder:
 
     def reset(self, mask: Any = None) -> None:
         """Forget the history of every world (mask None) or of the worlds where `mask` (batch shape) is True."""
-        if mask is None or self._fresh is None:
-            self._history, self._fresh = None, None
+        if self._fresh is None:
+            return
+        if mask is None:
+            self._fresh[...] = True
             return
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != self._fresh.shape:
             raise ValueError(f"reset mask has shape {mask.shape}; expected the batch shape {self._fresh.shape}")
         self._fresh |= mask
 
-    def __call__(self, inputs: Any, command: Any, last_action: Any) -> np.ndarray:
-        """The observation for this step (float32, (..., obs_dim)); then the history advances by one step."""
+    def __call__(self, inputs: Any, command: Any, last_action: Any, worlds: Any = None) -> np.ndarray:
+        """The observation for this step (float32, (..., obs_dim)); then the history advances by one step.
+
+        With `worlds` (an index array into a 1-D batch), inputs hold just those worlds, in that order.
+        """
         terms = compute_terms(inputs, command, last_action, self.contract)
         batch = next(iter(terms.values())).shape[:-1]
-        n = self.contract.n_joints
-        if self._history is None or self._fresh is None or self._fresh.shape != batch:
-            self._history = {t.name: np.zeros((*batch, t.history - 1, t.size(n))) for t in self._stacked}
-            self._fresh = np.ones(batch, dtype=bool)
-        if self.contract.history_fill == "current" and self._fresh.any():
-            for name, buf in self._history.items():
-                buf[self._fresh] = terms[name][self._fresh][..., None, :]
-        elif self._fresh.any():
-            for buf in self._history.values():
-                buf[self._fresh] = 0.0
-        obs = assemble_observation(terms, self.contract, self._history)
-        for name, buf in self._history.items():
-            self._history[name] = np.concatenate([terms[name][..., None, :], buf[..., :-1, :]], axis=-2)
-        self._fresh[...] = False
+        if worlds is None:
+            if self._fresh is None or self._fresh.shape != batch:
+                self._allocate(batch)
+            rows: Any = ...
+        else:
+            if self._fresh is None or self._fresh.ndim != 1:
+                raise ValueError("observing a subset of worlds needs a 1-D batch: pass batch_shape=(num_worlds,)")
+            rows = np.asarray(worlds, dtype=np.int64)
+        assert self._history is not None and self._fresh is not None
+        fresh = self._fresh[rows]
+        past = {name: buf[rows] for name, buf in self._history.items()}  # copies for index rows, views for ...
+        if fresh.any():
+            for name, buf in past.items():
+                buf[fresh] = terms[name][fresh][..., None, :] if self.contract.history_fill == "current" else 0.0
+        obs = assemble_observation(terms, self.contract, past)
+        for name, buf in past.items():
+            self._history[name][rows] = np.concatenate([terms[name][..., None, :], buf[..., :-1, :]], axis=-2)
+        self._fresh[rows] = False
         return obs
 
 

@@ -5,16 +5,18 @@
     env = gym.make("physai/Balance-v0", robot="unitree_g1")      # config="balance" (sim_envs/tasks/balance.yaml)
     env = gym.make("physai/Reach-v0", overrides={"episode_length_s": 3.0})
     env.unwrapped.contract                                       # the PolicyContract the export embeds
+    task = BalanceTask("testbed_biped", num_worlds=64)           # the same task, vectorised (physai.rl.BatchVecEnv)
 
 Truncation comes from the task YAML's `episode_length_s` (the ids have no max_episode_steps).
 """
 
 import gymnasium
 
-from physai.envs.balance import BalanceEnv
-from physai.envs.base import PhysaiEnv
+from physai.envs.balance import BalanceEnv, BalanceTask
 from physai.envs.config import BalanceConfig, ReachConfig, TaskConfigError, load_task_config
-from physai.envs.reach import ReachEnv
+from physai.envs.gym_env import PhysaiEnv
+from physai.envs.reach import ReachEnv, ReachTask
+from physai.envs.task import StepResult, VecTask
 
 ENV_IDS = ("physai/Balance-v0", "physai/Reach-v0")
 """Every env id this package registers."""
@@ -28,9 +30,13 @@ __all__ = [
     "ENV_IDS",
     "BalanceConfig",
     "BalanceEnv",
+    "BalanceTask",
     "PhysaiEnv",
     "ReachConfig",
     "ReachEnv",
+    "ReachTask",
+    "StepResult",
     "TaskConfigError",
+    "VecTask",
     "load_task_config",
 ]

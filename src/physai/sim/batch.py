@@ -82,8 +82,29 @@ class BatchSim:
         self._ctrl[rows, : self.spec.n_joints] = cmd.to_ctrl()
 
     def step(self, n: int = 1) -> None:
-        """Advance every world `n` physics steps."""
-        self.batch.step(nstep=n)
+        """Advance every world `n` physics steps (n = 0 does nothing)."""
+        if n > 0:
+            self.batch.step(nstep=n)
+
+    @property
+    def qvel(self) -> np.ndarray:
+        """Live (nsim, nv) joint velocities; writes take effect at the next step (e.g. push impulses)."""
+        return self._qvel
+
+    @property
+    def time_s(self) -> np.ndarray:
+        """Simulation time of each world (s), (nsim,) copy."""
+        return self._time.copy()
+
+    def field(self, name: str) -> np.ndarray:
+        """Live (nsim, ...) view of any MjData field (derived fields are read-only, one substep behind)."""
+        return self.batch.bind(name)
+
+    def world_data(self, world: int) -> mujoco.MjData:
+        """A forwarded MjData of one world, e.g. for rendering."""
+        data = self.batch.get_data(world)
+        mujoco.mj_forward(self.model, data)
+        return data
 
     def state(self) -> RobotState:
         """States of all worlds, each field with a leading (nsim,)."""

@@ -52,10 +52,9 @@ def hold_pose(
     chunks = int(np.ceil(seconds / (steps_per_frame * sim.physics_dt)))
     recorder = None
     if video is not None:
-        from physai.sim.render import VideoRecorder
+        from physai.sim.render import VideoRecorder, frame_camera
 
-        camera = None if sim.spec.floating_base else sim.spec.camera
-        recorder = VideoRecorder(sim.model, video, fps=fps, camera=camera, track_body=sim.spec.base_body)
+        recorder = VideoRecorder(sim.model, video, fps=fps, camera=frame_camera(sim.model, sim.spec))
     max_tilt, wall = 0.0, time.perf_counter()
     try:
         for _ in tqdm(range(chunks), desc=f"simulating {sim.spec.name}", unit="frame", disable=not progress):

@@ -15,6 +15,24 @@ import imageio.v2 as imageio
 import mujoco
 import numpy as np
 
+from physai.robot.spec import RobotSpec
+
+
+def tracking_camera(model: mujoco.MjModel, body: str) -> mujoco.MjvCamera:
+    """A free camera that follows `body` from the front-left, slightly above."""
+    cam = mujoco.MjvCamera()
+    cam.type = mujoco.mjtCamera.mjCAMERA_TRACKING
+    cam.trackbodyid = model.body(body).id
+    cam.distance, cam.azimuth, cam.elevation = 2.8, 135.0, -15.0
+    return cam
+
+
+def frame_camera(model: mujoco.MjModel, spec: RobotSpec) -> mujoco.MjvCamera | str:
+    """The robot's own camera for fixed-base robots that have one, else a camera tracking the base."""
+    if not spec.floating_base and spec.camera is not None:
+        return spec.camera
+    return tracking_camera(model, spec.base_body)
+
 
 class VideoRecorder:
     """Render frames of a model from a tracking camera (or a named MJCF camera) into an H.264 MP4.
@@ -29,7 +47,7 @@ class VideoRecorder:
         fps: int = 30,
         width: int = 640,
         height: int = 480,
-        camera: str | None = None,
+        camera: str | mujoco.MjvCamera | None = None,
         track_body: str | None = None,
         shadows: bool = False,
     ) -> None:
@@ -44,11 +62,7 @@ class VideoRecorder:
         if camera is not None:
             self._camera = camera
         elif track_body is not None:
-            cam = mujoco.MjvCamera()
-            cam.type = mujoco.mjtCamera.mjCAMERA_TRACKING
-            cam.trackbodyid = model.body(track_body).id
-            cam.distance, cam.azimuth, cam.elevation = 2.8, 135.0, -15.0
-            self._camera = cam
+            self._camera = tracking_camera(model, track_body)
         self._writer = imageio.get_writer(self.path, fps=fps, codec="libx264", quality=7, macro_block_size=8)
 
     def capture(self, data: mujoco.MjData) -> np.ndarray:

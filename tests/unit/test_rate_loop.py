@@ -1,0 +1,208 @@
+"""RateLoop: absolute deadlines, miss policy, no spinning, RT status, no per-tick allocation.
+
+Real timing on a noisy shared machine: bounds are generous and assert behaviour, not microseconds.
+Every in-process loop uses realtime=False; the SCHED_FIFO case runs only in a short-lived subprocess, so a
+runaway real-time thread can never take the test machine down.
+"""
+
+import itertools
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+
+import pytest
+
+from physai.control.rate_loop import LoopStats, RateLoop
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux scheduling API")
+
+
+def test_200_ticks_at_500_hz_take_about_0_4_s():
+    loop = RateLoop(0.002, realtime=False, name="t500")
+    loop.start()  # gc.collect() + gc.freeze() happen here, outside the timed ticks
+    t0 = time.perf_counter()
+    stats = loop.run(lambda: None, ticks=200)
+    wall_s = time.perf_counter() - t0
+    loop.stop()
+
+    assert 0.39 <= wall_s <= 1.0  # never early (absolute deadlines); generous upper bound on a shared VM
+    assert isinstance(stats, LoopStats)
+    assert stats.ticks == 200
+    assert stats.window == 200
+    assert stats.period_s == 0.002
+    assert 0.0 <= stats.lateness_p50_us <= stats.lateness_p99_us <= stats.lateness_max_us
+    assert stats.lateness_p50_us < 2000.0  # median wake-up is well inside one period
+    assert stats.rt_status["sched_fifo"] == "skipped (realtime=False)"
+    assert stats.rt_status["gc"].startswith("frozen")
+    assert not loop.running  # run() stops what it started
+    assert set(stats.as_dict()) >= {"ticks", "misses", "lateness_p99_us", "sched_fifo"}
+
+
+def test_overrun_counts_a_miss_and_stays_phase_locked():
+    period_s, n = 0.01, 40
+    period_ns = round(period_s * 1e9)
+    wake_ns = [0] * n
+    missed = [0] * n
+    with RateLoop(period_s, realtime=False) as loop:
+        for i in range(n):
+            missed[i] = loop.wait()
+            wake_ns[i] = loop.tick_start_ns
+            if i == 10:
+                time.sleep(1.5 * period_s)  # overrun once by half a period
+        stats = loop.stats()
+
+    assert missed[11] >= 1  # called after its deadline
+    assert stats.misses >= 1
+    # Absolute deadlines: the overrun does not shift the grid. Tick i (0-based) serves deadline i + 1, so the
+    # last tick is at ≈ n·period after start, not n·period + the 0.5-period overrun as with relative sleeps.
+    total_ns = wake_ns[-1] - loop.start_ns
+    assert abs(total_ns - n * period_ns) < 0.4 * period_ns
+    # After the late tick, wake-ups sit at the start of their period again (phase-locked).
+    phases = sorted((t - loop.start_ns) % period_ns for t in wake_ns[12:])
+    assert phases[len(phases) // 2] < 0.2 * period_ns
+
+
+def test_overrun_of_several_periods_skips_ahead_without_a_burst():
+    period_s = 0.01
+    period_ns = round(period_s * 1e9)
+    wake_ns = []
+    with RateLoop(period_s, realtime=False) as loop:
+        for i in range(20):
+            missed = loop.wait()
+            wake_ns.append(loop.tick_start_ns)
+            if i == 5:
+                time.sleep(3.5 * period_s)  # deadlines 7, 8 and 9 pass while this tick works
+            if i == 6:
+                late_missed = missed
+        stats = loop.stats()
+
+    assert late_missed >= 3
+    assert stats.misses >= 3
+    # No catch-up: after the late tick, the next tick waits for a future deadline (~0.5 period away) and the
+    # ticks after that are one period apart, not a burst of back-to-back ticks.
+    gaps = [b - a for a, b in itertools.pairwise(wake_ns[6:])]
+    assert min(gaps) > 0.1 * period_ns
+    # Skipped deadlines are not made up: 20 ticks end past deadline 22, on the grid.
+    assert wake_ns[-1] - loop.start_ns > 21.5 * period_ns
+
+
+def test_idle_loop_sleeps_instead_of_spinning():
+    loop = RateLoop(0.002, realtime=False)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    loop.run(lambda: None, duration_s=0.5)
+    cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+    assert wall_s >= 0.45
+    assert cpu_s < 0.25 * wall_s
+
+
+def test_ring_buffer_is_preallocated_no_growth_over_many_ticks():
+    loop = RateLoop(0.0001, realtime=False, window=10_000)
+    tracemalloc.start()
+    try:
+        loop.start()
+        loop.run(lambda: None, ticks=200)  # warm-up: first-call caches
+        before, _ = tracemalloc.get_traced_memory()
+        loop.run(lambda: None, ticks=12_000)  # wraps the 10 000-tick ring
+        after, _ = tracemalloc.get_traced_memory()
+        loop.stop()
+    finally:
+        tracemalloc.stop()
+    assert after - before < 16 * 1024  # bytes; a per-tick allocation would be ≥ 12 000 × 28 B
+    stats = loop.stats()
+    assert stats.ticks == 12_200
+    assert stats.window == 10_000
+
+
+def test_context_manager_and_stats_before_first_tick():
+    with RateLoop(0.002, realtime=False, name="ctx") as loop:
+        assert loop.running
+        empty = loop.stats()
+        assert empty.ticks == 0
+        assert math.isnan(empty.lateness_p50_us)
+        loop.wait()
+        assert loop.tick_start_ns >= loop.start_ns
+    assert not loop.running
+    assert loop.stats().ticks == 1
+
+
+def test_wait_starts_the_loop_on_first_use():
+    loop = RateLoop(0.002, realtime=False)
+    loop.wait()
+    assert loop.running and loop.ticks == 1
+    loop.stop()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"period_s": 0.0}, "period_s"),
+        ({"period_s": float("nan")}, "period_s"),
+        ({"period_s": "fast"}, "period_s"),
+        ({"period_s": 0.001, "priority": 0}, "priority"),
+        ({"period_s": 0.001, "cpu": -1}, "cpu"),
+        ({"period_s": 0.001, "window": 0}, "window"),
+    ],
+)
+def test_bad_parameters_name_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        RateLoop(**kwargs)
+
+
+_RT_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    from physai.control.rate_loop import RateLoop
+
+    cpu = int(sys.argv[1])
+    seen = {}
+    loop = RateLoop(0.002, realtime=True, cpu=cpu, priority=10, name="rt")
+
+    def tick():
+        seen["policy"] = os.sched_getscheduler(0)
+        seen["cpus"] = sorted(os.sched_getaffinity(0))
+
+    stats = loop.run(tick, duration_s=0.1)
+    print(json.dumps({
+        "status": stats.rt_status,
+        "ticks": stats.ticks,
+        "policy_during": seen["policy"],
+        "cpus_during": seen["cpus"],
+        "policy_after": os.sched_getscheduler(0),
+        "cpus_after": sorted(os.sched_getaffinity(0)),
+    }))
+    """
+)
+
+
+@linux_only
+def test_realtime_status_in_a_short_lived_subprocess():
+    allowed = sorted(os.sched_getaffinity(0))
+    cpu = allowed[-1]
+    proc = subprocess.run(
+        [sys.executable, "-c", _RT_SCRIPT, str(cpu)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    status = out["status"]
+
+    assert 40 <= out["ticks"] <= 50
+    assert status["sleep"].startswith("clock_nanosleep")
+    fifo = status["sched_fifo"]
+    assert fifo.startswith(("ok", "not permitted", "failed")), fifo
+    if fifo.startswith("ok"):
+        assert out["policy_during"] == os.SCHED_FIFO
+    else:
+        assert "CAP_SYS_NICE" in fifo or "failed" in fifo
+    assert status["affinity"] == f"cpu {cpu}" or "refused" in status["affinity"]
+    if status["affinity"] == f"cpu {cpu}":
+        assert out["cpus_during"] == [cpu]
+    assert status["mlockall"] == "ok" or status["mlockall"].startswith(("not permitted", "failed"))
+    assert status["timer_slack"].startswith(("ok", "failed"))
+    # stop() hands the thread back as it found it.
+    assert out["policy_after"] == os.sched_getscheduler(0)
+    assert out["cpus_after"] == allowed
