@@ -103,6 +103,95 @@ def _cmd_bench_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from physai.rl.train import TrainConfig, set_field, train
+
+    config = TrainConfig(
+        task=args.task,
+        robot=args.robot,
+        algo=args.algo,
+        steps=args.steps,
+        n_envs=args.n_envs,
+        device=args.device,
+        seed=args.seed,
+        out=args.out,
+        resume=args.resume,
+        sim_threads=args.sim_threads,
+        checkpoint_every=args.checkpoint_every,
+        overrides=_overrides(args.set),
+    )
+    for item in args.hp:
+        key, _, value = item.partition("=")
+        set_field(config, f"{args.algo}.{key}", value)
+    result = train(config, progress=not args.no_progress)
+    print(
+        f"trained {result.steps:,} steps in {result.wall_s:.0f} s ({result.steps_per_s:,.0f} steps/s on {result.device}); "
+        f"policy: {result.policy_path} (onnx vs torch max |diff| {result.export.max_abs_diff:.1e})"
+    )
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import yaml
+
+    from physai.rl.export import export_policy
+    from physai.rl.train import TrainConfig, make_vec_env
+
+    checkpoint = Path(args.checkpoint)
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"checkpoint {checkpoint} does not exist")
+    run_dir = next((p for p in checkpoint.resolve().parents if (p / "config.yaml").is_file()), None)
+    if run_dir is None:
+        raise FileNotFoundError(f"no config.yaml in the folders above {checkpoint}; export needs the run's config")
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())["train"]
+    config = TrainConfig(task=saved["task"], robot=saved["robot"], n_envs=1, overrides=saved.get("overrides") or {})
+    contract = make_vec_env(config).contract
+    out = Path(args.out) if args.out else checkpoint.with_suffix(".onnx")
+    report = export_policy(checkpoint, contract, out)
+    print(f"exported {out} ({report.file_size_bytes:,} bytes); onnx vs torch max |diff| {report.max_abs_diff:.1e}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from physai.rl.evaluate import evaluate
+
+    report = evaluate(
+        args.policy, args.task, episodes=args.episodes, seed=args.seed, robot=args.robot, video=args.video,
+        overrides=_overrides(args.set) or None,
+    )  # fmt: skip
+    print(report.table())
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(report.to_json())
+    return 0
+
+
+def _cmd_bench_train(args: argparse.Namespace) -> int:
+    from physai.bench import train
+
+    train.run(task=args.task, n_envs=args.n_envs, steps=args.steps, repeats=args.repeats, json_path=args.json)
+    return 0
+
+
+def _overrides(items: Sequence[str]) -> dict:
+    """Nested dict from `a.b=value` items; values parsed as YAML (numbers, lists, booleans)."""
+    import yaml
+
+    out: dict = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. push.enabled=false")
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(raw)
+    return out
+
+
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
@@ -168,6 +257,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=5, help="timed repeats per figure (default: %(default)s)")
     p.add_argument("--json", help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_sim)
+
+    p = bench_sub.add_parser(
+        "train",
+        help="PPO env-steps/s: batched VecEnv against SB3 DummyVecEnv, same run",
+        description="Runs PPO.learn on the same task with physai's BatchVecEnv (one BatchSim, MuJoCo threads) "
+        "and with stock SB3 DummyVecEnv over the Gymnasium env, alternating repeats, and reports env-steps/s "
+        "of each and the ratio batched_vs_dummy; also onnxruntime vs torch single-sample inference latency "
+        "(median/p99 µs) of the shipped policies.",
+    )
+    p.add_argument("--task", default="physai/Balance-v0", help="env id (default: %(default)s)")
+    p.add_argument("--n-envs", type=int, default=16, help="worlds / envs (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=8192, help="env steps per timed PPO.learn (default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=3, help="timed repeats per variant (default: %(default)s)")
+    p.add_argument("--json", help="write the report here as JSON")
+    p.set_defaults(handler=_cmd_bench_train)
+
+    p = sub.add_parser(
+        "train",
+        help="train a policy headless (PPO/SAC on the batched VecEnv) and export policy.onnx",
+        description="Train TASK on N worlds stepped together in MuJoCo's threaded batch. The run folder gets "
+        "config.yaml (resolved), tb/ (TensorBoard, reward terms included), checkpoints/, model.zip and "
+        "policy.onnx with the observation/action contract embedded and checked against torch.",
+    )
+    p.add_argument("task", help="env id, e.g. physai/Balance-v0 or physai/Reach-v0")
+    p.add_argument("--robot", help="robot (default: the task's)")
+    p.add_argument("--algo", choices=("ppo", "sac"), default="ppo")
+    p.add_argument("--steps", type=int, default=1_000_000, help="total env steps (default: %(default)s)")
+    p.add_argument("--n-envs", type=int, default=32, help="worlds in the batch (default: %(default)s)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/run", help="run folder (default: %(default)s)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest model/checkpoint in --out")
+    p.add_argument("--sim-threads", type=int, default=0, help="MuJoCo threads (0: all CPUs)")
+    p.add_argument("--checkpoint-every", type=int, default=200_000, help="env steps between checkpoints")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override, e.g. push.enabled=false"
+    )
+    p.add_argument(
+        "--hp", action="append", default=[], metavar="KEY=VALUE", help="algorithm hyperparameter, e.g. n_steps=32"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cmd_train)
+
+    p = sub.add_parser("export", help="export a training checkpoint to ONNX with its contract")
+    p.add_argument("checkpoint", help="a model.zip or checkpoints/ckpt_N_steps.zip inside a run folder")
+    p.add_argument("--out", help="output .onnx (default: next to the checkpoint)")
+    p.set_defaults(handler=_cmd_export)
+
+    p = sub.add_parser(
+        "eval",
+        help="evaluate a policy.onnx in its task with onnxruntime (table, JSON, optional MP4)",
+        description="Loads the contract from POLICY, checks it against the env, runs deterministic episodes "
+        "seeded seed, seed+1, … and reports mean return, episode length, fall rate and task metrics.",
+    )
+    p.add_argument("policy", help="policy .onnx with an embedded physai contract")
+    p.add_argument("--task", required=True, help="env id")
+    p.add_argument("--robot", help="robot (default: the contract's)")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--video", help="record episode 0 to this MP4")
+    p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override")
+    p.set_defaults(handler=_cmd_eval)
     return parser
 
 

@@ -18,7 +18,9 @@ from physai.envs.gym_env import PhysaiEnv
 from physai.envs.reach import ReachEnv, ReachTask
 from physai.envs.task import StepResult, VecTask
 
-ENV_IDS = ("physai/Balance-v0", "physai/Reach-v0")
+TASK_TYPES: dict[str, type[VecTask]] = {"physai/Balance-v0": BalanceTask, "physai/Reach-v0": ReachTask}
+"""The vectorised task behind each env id (what physai.rl.BatchVecEnv runs)."""
+ENV_IDS = tuple(TASK_TYPES)
 """Every env id this package registers."""
 
 if "physai/Balance-v0" not in gymnasium.registry:
@@ -28,6 +30,7 @@ if "physai/Reach-v0" not in gymnasium.registry:
 
 __all__ = [
     "ENV_IDS",
+    "TASK_TYPES",
     "BalanceConfig",
     "BalanceEnv",
     "BalanceTask",

@@ -97,7 +97,7 @@ class PushConfig:
     """Push the robot during episodes."""
     interval_s: tuple[float, float] = (2.0, 4.0)
     """[min, max] time between pushes (s), sampled uniformly after each push and at reset."""
-    velocity_m_s: tuple[float, float] = (0.2, 0.6)
+    velocity_m_s: tuple[float, float] = (0.1, 0.5)
     """[min, max] magnitude of the horizontal base velocity change (m/s); direction uniform in [0, 2π)."""
 
 

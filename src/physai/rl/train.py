@@ -1,0 +1,297 @@
+"""`physai train`: headless PPO/SAC training on the batched VecEnv, ending in a policy.onnx with its contract.
+
+    result = train(TrainConfig(task="physai/Balance-v0", steps=2_000_000, n_envs=32, out="runs/balance"))
+
+A run folder holds: `config.yaml` (the resolved training config and task config), `tb/` (TensorBoard:
+SB3 losses plus `reward_terms/<name>` per rollout), `checkpoints/` (every `checkpoint_every` steps),
+`model.zip` and `policy.onnx` (exported and checked against torch). `resume=True` continues from the
+newest of model.zip / checkpoints with the same config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from stable_baselines3 import PPO, SAC
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.vec_env import VecMonitor
+from tqdm import tqdm
+
+from physai.envs import TASK_TYPES
+from physai.envs.config import config_to_dict
+from physai.rl.export import ExportReport, export_policy
+from physai.rl.vec_env import BatchVecEnv
+
+ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "sac": SAC}
+
+
+@dataclass
+class PPOSettings:
+    """PPO hyperparameters (SB3 names); rollout size per update = n_steps × n_envs."""
+
+    n_steps: int = 64
+    """Steps per world per rollout."""
+    batch_size: int = 1024
+    """Minibatch size."""
+    n_epochs: int = 5
+    """Passes over each rollout."""
+    learning_rate: float = 3e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    ent_coef: float = 0.0
+    max_grad_norm: float = 1.0
+    net_arch: tuple[int, ...] = (128, 128)
+    """Hidden layers of actor and critic."""
+    log_std_init: float = -1.0
+    """Initial log std of the Gaussian policy (small: joint targets near the default pose)."""
+
+
+@dataclass
+class SACSettings:
+    """SAC hyperparameters (SB3 names)."""
+
+    buffer_size: int = 1_000_000
+    batch_size: int = 256
+    learning_rate: float = 3e-4
+    learning_starts: int = 5_000
+    gamma: float = 0.99
+    train_freq: int = 1
+    gradient_steps: int = 1
+    net_arch: tuple[int, ...] = (256, 256)
+
+
+@dataclass
+class TrainConfig:
+    """One training run; written to <out>/config.yaml with the resolved task config."""
+
+    task: str = "physai/Balance-v0"
+    """Registered env id."""
+    robot: str | None = None
+    """Robot (None: the task's default)."""
+    algo: str = "ppo"
+    """"ppo" or "sac"."""
+    steps: int = 1_000_000
+    """Total environment steps (all worlds together)."""
+    n_envs: int = 32
+    """Worlds stepped together in one BatchSim."""
+    device: str = "auto"
+    """torch device: "auto" (cuda when available), "cpu" or "cuda"."""
+    seed: int = 0
+    """Seed of the algorithm and of world i (seed + i)."""
+    out: str = "runs/run"
+    """Run folder."""
+    resume: bool = False
+    """Continue from the newest model.zip / checkpoint in `out`."""
+    sim_threads: int = 0
+    """MuJoCo threads (0: all CPUs)."""
+    torch_threads: int = 1
+    """torch.set_num_threads during training (small MLPs gain nothing from more on a few cores)."""
+    checkpoint_every: int = 200_000
+    """Save a checkpoint every this many environment steps."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Nested overrides of the task YAML (e.g. {"push": {"enabled": False}})."""
+    ppo: PPOSettings = field(default_factory=PPOSettings)
+    sac: SACSettings = field(default_factory=SACSettings)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a run produced."""
+
+    run_dir: Path
+    policy_path: Path
+    steps: int
+    """Environment steps done (including earlier runs when resumed)."""
+    wall_s: float
+    """Wall time of this call's training (s), export excluded."""
+    steps_per_s: float
+    device: str
+    export: ExportReport
+
+
+class RewardTermLogger(BaseCallback):
+    """Logs the mean of every reward term (per step, per world) over each rollout as `reward_terms/<name>`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sums: dict[str, float] = defaultdict(float)
+        self._count = 0
+
+    def _on_step(self) -> bool:
+        for info in self.locals.get("infos", ()):
+            for name, value in info.get("reward_terms", {}).items():
+                self._sums[name] += value
+            self._count += 1
+        return True
+
+    def _on_rollout_end(self) -> None:
+        for name, total in self._sums.items():
+            self.logger.record(f"reward_terms/{name}", total / max(1, self._count))
+        self._sums.clear()
+        self._count = 0
+
+
+class ProgressBar(BaseCallback):
+    """A tqdm bar over environment steps."""
+
+    def __init__(self, total: int, initial: int) -> None:
+        super().__init__()
+        self._bar = tqdm(total=total, initial=initial, unit="step", unit_scale=True, desc="training")
+
+    def _on_step(self) -> bool:
+        self._bar.update(self.model.num_timesteps - self._bar.n)
+        return True
+
+    def _on_training_end(self) -> None:
+        self._bar.close()
+
+
+def resolve_device(device: str) -> str:
+    """Map "auto" to "cuda" when torch sees a GPU, else "cpu"; check other values."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device is {device!r}; expected auto, cpu or cuda[:N]")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device is {device!r} but torch sees no CUDA GPU; use --device cpu or auto")
+    return device
+
+
+def make_vec_env(config: TrainConfig) -> BatchVecEnv:
+    """The batched VecEnv of the configured task, robot, worlds and task overrides."""
+    if config.task not in TASK_TYPES:
+        raise ValueError(f"task is {config.task!r}; expected one of {', '.join(TASK_TYPES)}")
+    task_type = TASK_TYPES[config.task]
+    task = task_type(
+        config.robot or task_type.default_robot,
+        config.n_envs,
+        overrides=config.overrides or None,
+        nthread=config.sim_threads or os.cpu_count(),
+    )
+    return BatchVecEnv(task)
+
+
+def build_model(config: TrainConfig, env: Any, device: str) -> BaseAlgorithm:
+    """A fresh SB3 model for `config.algo` with the configured hyperparameters."""
+    tensorboard = str(Path(config.out) / "tb")
+    if config.algo == "ppo":
+        hp = dataclasses.asdict(config.ppo)
+        policy_kwargs = {"net_arch": list(hp.pop("net_arch")), "log_std_init": hp.pop("log_std_init")}
+        return PPO(
+            "MlpPolicy",
+            env,
+            seed=config.seed,
+            device=device,
+            tensorboard_log=tensorboard,
+            policy_kwargs=policy_kwargs,
+            **hp,
+        )
+    if config.algo == "sac":
+        hp = dataclasses.asdict(config.sac)
+        policy_kwargs = {"net_arch": list(hp.pop("net_arch"))}
+        return SAC(
+            "MlpPolicy",
+            env,
+            seed=config.seed,
+            device=device,
+            tensorboard_log=tensorboard,
+            policy_kwargs=policy_kwargs,
+            **hp,
+        )
+    raise ValueError(f"algo is {config.algo!r}; expected one of {', '.join(ALGOS)}")
+
+
+def newest_checkpoint(run_dir: Path) -> Path | None:
+    """model.zip, or else the checkpoint with the most steps, or None."""
+    if (run_dir / "model.zip").is_file():
+        return run_dir / "model.zip"
+    checkpoints = sorted(run_dir.glob("checkpoints/*_steps.zip"), key=lambda p: int(p.stem.split("_")[-2]))
+    return checkpoints[-1] if checkpoints else None
+
+
+def train(config: TrainConfig, progress: bool = True) -> TrainResult:
+    """Train, checkpoint, save model.zip and export policy.onnx into `config.out`; see the module docstring."""
+    torch.set_num_threads(max(1, config.torch_threads))
+    device = resolve_device(config.device)
+    run_dir = Path(config.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    batch = make_vec_env(config)
+    write_config(run_dir / "config.yaml", config, batch)
+    env = VecMonitor(batch)
+    env.seed(config.seed)
+    start = newest_checkpoint(run_dir) if config.resume else None
+    if start is not None:
+        model = ALGOS[config.algo].load(start, env=env, device=device)
+    else:
+        model = build_model(config, env, device)
+    done_before = model.num_timesteps
+    remaining = max(0, config.steps - done_before)
+    callbacks: list[BaseCallback] = [
+        RewardTermLogger(),
+        CheckpointCallback(max(1, config.checkpoint_every // config.n_envs), str(run_dir / "checkpoints"), "ckpt"),
+    ]
+    if progress:
+        callbacks.append(ProgressBar(config.steps, done_before))
+    began = time.perf_counter()
+    model.learn(remaining, callback=CallbackList(callbacks), reset_num_timesteps=start is None, tb_log_name="train")
+    wall = time.perf_counter() - began
+    model.save(run_dir / "model.zip")
+    report = export_policy(model, batch.contract, run_dir / "policy.onnx")
+    (run_dir / "export.yaml").write_text(yaml.safe_dump(report.to_dict(), sort_keys=False))
+    return TrainResult(
+        run_dir=run_dir,
+        policy_path=run_dir / "policy.onnx",
+        steps=int(model.num_timesteps),
+        wall_s=wall,
+        steps_per_s=(model.num_timesteps - done_before) / max(wall, 1e-9),
+        device=device,
+        export=report,
+    )
+
+
+def write_config(path: Path, config: TrainConfig, env: BatchVecEnv) -> None:
+    """Write the resolved training config, the task config and the contract summary as YAML."""
+    data = {
+        "train": _plain(dataclasses.asdict(config)),
+        "task_config": config_to_dict(env.task.config),
+        "robot": env.task.spec.name,
+        "contract": {"obs_dim": env.contract.obs_dim, "action_dim": env.contract.action_dim},
+        "torch": str(torch.__version__),
+    }
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def set_field(config: Any, dotted: str, raw: str) -> None:
+    """Set `a.b.c=value` on a (nested) dataclass from the command line; the value is parsed as YAML."""
+    *parents, name = dotted.split(".")
+    target = config
+    for part in parents:
+        target = getattr(target, part)
+    if not dataclasses.is_dataclass(target) or name not in {f.name for f in dataclasses.fields(target)}:
+        raise ValueError(f"unknown setting {dotted!r}")
+    value = yaml.safe_load(raw)
+    current = getattr(target, name)
+    if isinstance(current, tuple):
+        value = tuple(value if isinstance(value, list) else [value])
+    setattr(target, name, value)
