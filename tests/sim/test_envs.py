@@ -83,7 +83,9 @@ def test_reset_state(env_id, robot):
     if env_id == "physai/Balance-v0":
         first = {f: getattr(state, f)[0] for f in ("joint_pos", "joint_vel", "gyro", "imu_quat", "base_lin_vel")}
         single = type("S", (), first)
-        np.testing.assert_array_equal(obs, build_observation(single, np.zeros(3), np.zeros(env.contract.n_joints), env.contract))
+        np.testing.assert_array_equal(
+            obs, build_observation(single, np.zeros(3), np.zeros(env.contract.n_joints), env.contract)
+        )
     else:
         ee = env.mjdata().site("ee").xpos
         np.testing.assert_allclose(inputs.ee_pos[0], ee, atol=1e-12)  # base at the origin, unrotated

@@ -18,7 +18,9 @@ def guard(spec) -> SafetyGuard:
 
 
 def is_damping(cmd, spec) -> bool:
-    return bool(np.all(cmd.kp == 0) and np.all(cmd.tau_ff == 0) and np.all(cmd.dq == 0) and np.allclose(cmd.kd, spec.kd))
+    return bool(
+        np.all(cmd.kp == 0) and np.all(cmd.tau_ff == 0) and np.all(cmd.dq == 0) and np.allclose(cmd.kd, spec.kd)
+    )
 
 
 def submit_default(guard, spec, now, **overrides):

@@ -24,7 +24,7 @@ def compute_terms(inputs: Any, command: Any, last_action: Any, contract: PolicyC
     `inputs`: any object with joint_pos, joint_vel (..., n_joints) in contract joint order, gyro (..., 3) and
     imu_quat (..., 4) (w, x, y, z), plus base_lin_vel / target_pos / ee_pos (..., 3) when the contract uses
     those terms (a `physai.sim.RobotState` fits). `command`: (..., 3) (vx m/s, vy m/s, yaw rate rad/s) or None
-    when the contract has no `velocity_command`. `last_action`: the previous raw policy output (..., n_joints),
+    when the contract has no `velocity_command`. `last_action`: the previous policy action after the contract clip (..., n_joints),
     zeros after a reset, or None when unused. Leading dims broadcast against each other (e.g. one command for
     a batch of states). Raises ValueError naming a missing or misshapen input.
     """

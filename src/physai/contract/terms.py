@@ -12,7 +12,7 @@ IMU quantities are in the IMU frame, orientations are (w, x, y, z) quaternions o
 | velocity_command | 3 | command | (vx m/s, vy m/s, yaw rate rad/s) in the base frame |
 | joint_pos_rel | n | inputs.joint_pos | joint_pos − default_pos (rad or m), contract joint order |
 | joint_vel | n | inputs.joint_vel | joint velocities (rad/s or m/s), contract joint order |
-| last_action | n | last_action | the previous raw policy output (before clip and scale); zeros after reset |
+| last_action | n | last_action | the previous policy action after the contract clip (before scale); zeros after reset |
 | base_lin_vel | 3 | inputs.base_lin_vel | linear velocity in the IMU frame (m/s); PRIVILEGED (simulation truth) |
 | target_pos | 3 | inputs.target_pos | reaching target relative to the base, in the base frame (m) |
 | ee_pos | 3 | inputs.ee_pos | end-effector position relative to the base, in the base frame (m) |
@@ -122,7 +122,9 @@ OBSERVATION_TERMS: dict[str, TermDef] = {
             transform=_relative_to_default,
         ),
         TermDef("joint_vel", True, "inputs.joint_vel", None, "joint velocities (rad/s or m/s)"),
-        TermDef("last_action", True, "last_action", None, "previous raw policy output (before clip and scale)"),
+        TermDef(
+            "last_action", True, "last_action", None, "previous policy action after the contract clip (before scale)"
+        ),
         TermDef(
             "base_lin_vel",
             False,

@@ -169,6 +169,8 @@ class VecTask:
         self.sim.step(self.decimation - done)
         self.steps += 1
         state = self.sim.state()
+        clip = self.contract.action.clip
+        actions = actions if clip is None else np.clip(actions, -clip, clip)  # what was applied (= last_action)
         terms, terminated, info = self._evaluate(state, actions)
         diverged = ~(np.isfinite(state.joint_pos).all(axis=-1) & np.isfinite(state.base_pos).all(axis=-1))
         terminated = terminated | diverged  # end the episode rather than feed NaN to the learner

@@ -78,7 +78,9 @@ class BatchVecEnv(VecEnv):
         """Set an attribute on the shared task."""
         setattr(self.task, attr_name, value)
 
-    def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any) -> list[Any]:
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
+    ) -> list[Any]:
         """Call a task method once per selected world."""
         return [getattr(self.task, method_name)(*method_args, **method_kwargs) for _ in self._indices(indices)]
 

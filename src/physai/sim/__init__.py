@@ -1,11 +1,10 @@
 """MuJoCo simulation core (no ROS): Simulator, BatchSim, the PD actuator model, rendering.
 
-Importing this package picks an offscreen GL backend for MuJoCo if none is set: EGL when libEGL is
-present, else OSMesa (see physai.sim.gl).
+Importing physai picks an offscreen GL backend for MuJoCo if none is set: EGL when libEGL is present,
+else OSMesa (see physai.gl).
 """
 
 from physai.control.command import JointCommand
-from physai.sim import gl  # noqa: F401  (sets MUJOCO_GL before mujoco is imported)
 from physai.sim.batch import BatchSim
 from physai.sim.mjcf import PHYSICS_DT_S, build_model, check_spec_against_mjcf
 from physai.sim.simulator import Simulator

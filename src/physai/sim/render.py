@@ -1,4 +1,4 @@
-"""Offscreen rendering to MP4 (MUJOCO_GL=egl, osmesa fallback; see physai.sim.gl).
+"""Offscreen rendering to MP4 (MUJOCO_GL=egl, osmesa fallback; see physai.gl).
 
 with VideoRecorder(sim.model, "out.mp4", fps=30, track_body=sim.spec.base_body) as video:
     for _ in range(150):
