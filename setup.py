@@ -46,6 +46,9 @@ setup(
     entry_points={
         "console_scripts": [
             "physai = physai.cli:main",
+            "sim_node = physai.ros.sim_node:main",
+            "policy_node = physai.ros.policy_node:main",
+            "recorder_node = physai.ros.recorder_node:main",
         ],
     },
 )

@@ -175,6 +175,55 @@ def _cmd_bench_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_launch(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from physai.bringup.launcher import launch
+
+    given = {}
+    for item in args.arguments:
+        key, sep, value = item.partition(":=")
+        if not sep:
+            raise ValueError(f"launch argument {item!r}: expected NAME:=VALUE, e.g. robot:=testbed_biped")
+        given[key] = value
+    duration = float(given.pop("duration")) if "duration" in given else None
+    video = given.pop("video", None)
+    if video and not given.get("record"):
+        given["record"] = str(Path(video).with_suffix("")) + "_bag"
+    if given.get("record") and Path(given["record"]).exists():
+        raise ValueError(f"record:={given['record']} already exists; choose a new bag directory")
+    result = launch(args.name, given, duration_s=duration, settle_s=2.0 if duration else 0.0)
+    if result.failed:
+        print(f"physai launch: node {result.failed}", file=sys.stderr)
+    if given.get("record"):
+        from physai.record.summary import summarize
+
+        summary = summarize(given["record"])
+        print(summary.table())
+        print(f"recording: {given['record']}")
+        if video:
+            from physai.bringup.sets import resolve_arguments
+            from physai.sim.replay import render_bag
+
+            resolved = resolve_arguments(args.name, given)
+            frames = render_bag(given["record"], resolved["robot"], video, scene=resolved["scene"])
+            print(f"video: {video} ({frames} frames)")
+    print(f"logs: {result.run_dir}")
+    return result.exit_code
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from physai.record import bag_info
+
+    if args.info:
+        info = bag_info(args.bag)
+        print(info)
+        return 0
+    from physai.bringup.launcher import launch_single
+
+    return launch_single("recorder_node", "physai.ros.recorder_node", {"bag": args.bag}, duration_s=args.duration)
+
+
 def _overrides(items: Sequence[str]) -> dict:
     """Nested dict from `a.b=value` items; values parsed as YAML (numbers, lists, booleans)."""
     import yaml
@@ -299,6 +348,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_train)
+
+    from physai.bringup.sets import LAUNCH_ARGUMENTS
+
+    described = "; ".join(
+        f"{name}: " + ", ".join(f"{k}:={d!r} ({h})" for k, (d, h) in spec.items())
+        for name, spec in LAUNCH_ARGUMENTS.items()
+    )
+    p = sub.add_parser(
+        "launch",
+        help="start a bringup's ROS 2 nodes (same nodes and params as `ros2 launch physai NAME.launch.py`)",
+        description="Start the nodes of bringup NAME as processes with one params YAML, DDS confined to localhost "
+        "(ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST unless set). Extra arguments: duration:=S (stop after S "
+        "seconds), video:=FILE.mp4 (render the recorded run afterwards). Prints a summary when recording. "
+        f"Arguments — {described}",
+    )
+    p.add_argument("name", choices=sorted(LAUNCH_ARGUMENTS), help="bringup")
+    p.add_argument("arguments", nargs="*", metavar="NAME:=VALUE", help="launch arguments")
+    p.set_defaults(handler=_cmd_launch)
+
+    p = sub.add_parser("record", help="record every physai topic into a rosbag2 MCAP bag (or --info on a bag)")
+    p.add_argument("bag", help="bag directory to create (or to inspect with --info)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("--info", action="store_true", help="print topics, counts and duration of an existing bag")
+    p.set_defaults(handler=_cmd_record)
 
     p = sub.add_parser("export", help="export a training checkpoint to ONNX with its contract")
     p.add_argument("checkpoint", help="a model.zip or checkpoints/ckpt_N_steps.zip inside a run folder")

@@ -1,0 +1,76 @@
+"""What happened in a recorded run, from the bag alone: duration, fall, loop lateness, guard events, inference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from physai.record.reader import read_bag
+
+FALL_TILT_RAD = 0.8
+"""A base tilted more than this from upright (rad) counts as fallen."""
+
+
+@dataclass
+class RunSummary:
+    """Facts about one run (figures from the last /diagnostics of each node)."""
+
+    sim_seconds: float = 0.0
+    """Sim time covered by /odom (s)."""
+    messages: dict[str, int] = field(default_factory=dict)
+    """Messages per topic."""
+    start_height_m: float = float("nan")
+    min_height_m: float = float("nan")
+    max_tilt_rad: float = 0.0
+    fell: bool = False
+    """Tilt above FALL_TILT_RAD or base below half its start height at any time."""
+    diagnostics: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Last key/values per diagnostic status name."""
+
+    def table(self) -> str:
+        """Human-readable summary."""
+        sim = self.diagnostics.get("sim_node: safety", {})
+        policy = self.diagnostics.get("policy_node: policy", {})
+        events = {
+            k: v
+            for k, v in sim.items()
+            if (k.startswith(("rejected", "clamped")) or k in ("timeout", "estop")) and v != "0"
+        }
+        lines = [
+            f"sim time            {self.sim_seconds:.2f} s",
+            f"robot               {'FELL' if self.fell else 'stayed up'} (max tilt {self.max_tilt_rad:.3f} rad, "
+            f"min base height {self.min_height_m:.3f} m of {self.start_height_m:.3f} m)",
+            f"sim loop lateness   p50 {sim.get('lateness_p50_us', '-')} µs, p99 {sim.get('lateness_p99_us', '-')} µs, "
+            f"max {sim.get('lateness_max_us', '-')} µs, misses {sim.get('misses', '-')}",
+            f"safety guard        mode {sim.get('mode', '-')}, accepted {sim.get('accepted', '-')}, events {events or 'none'}",
+            f"policy inference    p50 {policy.get('inference_us_p50', '-')} µs, p99 {policy.get('inference_us_p99', '-')} µs",
+            "messages            " + ", ".join(f"{t} {n}" for t, n in sorted(self.messages.items())),
+        ]
+        return "\n".join(lines)
+
+
+def summarize(bag: str | Path) -> RunSummary:
+    """Read a bag (finalized or not) and summarize it."""
+    out = RunSummary()
+    heights, tilts, stamps = [], [], []
+    for item in read_bag(bag, topics=["/odom", "/diagnostics"]):
+        msg = item.message
+        if item.topic == "/odom":
+            q = msg.pose.pose.orientation
+            heights.append(msg.pose.pose.position.z)
+            tilts.append(np.arccos(np.clip(1.0 - 2.0 * (q.x * q.x + q.y * q.y), -1.0, 1.0)))
+            stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
+        else:
+            for status in msg.status:
+                out.diagnostics[status.name] = {kv.key: kv.value for kv in status.values}
+    from physai.record.reader import message_counts
+
+    out.messages = message_counts(bag)
+    if heights:
+        out.start_height_m, out.min_height_m = heights[0], float(np.min(heights))
+        out.max_tilt_rad = float(np.max(tilts))
+        out.sim_seconds = stamps[-1] - stamps[0]
+        out.fell = out.max_tilt_rad > FALL_TILT_RAD or out.min_height_m < 0.5 * out.start_height_m
+    return out

@@ -1,0 +1,176 @@
+"""policy_node: runs policy.onnx on /joint_states + /imu/data + /cmd_vel and publishes /joint_commands.
+
+The contract in the file is checked against the robot before anything is published (a mismatch ends the
+node with a message naming it). The observation is built by the contract's ObservationBuilder, so it is the
+one the policy was trained on. Triggers:
+  timer  at the contract's control rate, using the newest inputs (realtime)
+  state  whenever /joint_states and /imu/data with the same stamp have both arrived (lockstep)
+Inputs older than `stale_timeout_s` stop the commands (the actuator node's guard then times out into
+damping); the reason is on /diagnostics.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import rclpy
+from geometry_msgs.msg import Twist
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import Imu, JointState
+
+from physai.robot import RobotSpec
+from physai.ros import convert, qos
+from physai.ros.params import declare_and_read
+
+
+@dataclass(frozen=True)
+class PolicyNodeConfig:
+    """Parameters of policy_node."""
+
+    policy: str = ""
+    """policy.onnx with an embedded physai contract (required)."""
+    robot: str = ""
+    """Robot the policy must fit ("" → the contract's robot)."""
+    trigger: str = "timer"
+    """timer | state."""
+    stale_timeout_s: float = 0.1
+    """Inputs older than this (s, wall clock) stop the commands."""
+    cmd_vel_timeout_s: float = 0.5
+    """A /cmd_vel older than this (s) counts as zero velocity."""
+    diagnostics_period_s: float = 0.5
+    """Period of /diagnostics (s)."""
+
+    def __post_init__(self) -> None:
+        if not self.policy:
+            raise ValueError("parameter 'policy' is empty; expected the path of a policy.onnx")
+        if self.trigger not in ("timer", "state"):
+            raise ValueError(f"parameter 'trigger' is {self.trigger!r}; expected timer or state")
+
+
+class PolicyNode(Node):
+    """Runs the policy; see the module docstring."""
+
+    def __init__(self) -> None:
+        super().__init__("policy_node")
+        self.config = cfg = declare_and_read(self, PolicyNodeConfig)
+        from physai.rl.runner import PolicyRunner  # onnxruntime loads here, after the parameters are valid
+
+        self.runner = PolicyRunner(cfg.policy)
+        contract = self.runner.contract
+        contract.check(RobotSpec.load(cfg.robot or contract.robot))
+        self.joints: JointState | None = None
+        self.imu: Imu | None = None
+        self.received = {"joints": 0.0, "imu": 0.0}
+        self.cmd_vel = np.zeros(3)
+        self.cmd_vel_time = 0.0
+        self.last_stamp = -1
+        self.published = 0
+        self.stale_reason = "waiting for /joint_states and /imu/data"
+        self.pub_cmd = self.create_publisher(JointState, "/joint_commands", qos.COMMAND)
+        self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
+        self.create_subscription(JointState, "/joint_states", self.on_joints, qos.SENSOR)
+        self.create_subscription(Imu, "/imu/data", self.on_imu, qos.SENSOR)
+        self.create_subscription(Twist, "/cmd_vel", self.on_cmd_vel, qos.RELIABLE)
+        if cfg.trigger == "timer":
+            self.create_timer(contract.control_dt_s, self.on_timer)
+        self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
+        self.get_logger().info(
+            f"policy {cfg.policy} for {contract.robot}: {contract.obs_dim} obs → {contract.action_dim} joints at {1 / contract.control_dt_s:g} Hz"
+        )
+
+    def on_joints(self, msg: JointState) -> None:
+        """Keep the newest joint state (contract order is applied at step time)."""
+        self.joints, self.received["joints"] = msg, time.monotonic()
+        if self.config.trigger == "state":
+            self.try_lockstep()
+
+    def on_imu(self, msg: Imu) -> None:
+        """Keep the newest IMU sample."""
+        self.imu, self.received["imu"] = msg, time.monotonic()
+        if self.config.trigger == "state":
+            self.try_lockstep()
+
+    def on_cmd_vel(self, msg: Twist) -> None:
+        """Velocity command (vx, vy, yaw rate); non-finite values are ignored."""
+        values = np.array([msg.linear.x, msg.linear.y, msg.angular.z])
+        if np.isfinite(values).all():
+            self.cmd_vel, self.cmd_vel_time = values, time.monotonic()
+
+    def try_lockstep(self) -> None:
+        """Run once per stamp, when the joint state and the IMU of that stamp are both in."""
+        if self.joints is None or self.imu is None:
+            return
+        stamp = convert.stamp_to_ns(self.joints.header.stamp)
+        if stamp != convert.stamp_to_ns(self.imu.header.stamp) or stamp == self.last_stamp:
+            return
+        self.last_stamp = stamp
+        self.act()
+
+    def on_timer(self) -> None:
+        """Realtime trigger: act on fresh inputs, or stop commanding and say why."""
+        now = time.monotonic()
+        old = [name for name, t in self.received.items() if now - t > self.config.stale_timeout_s]
+        if old:
+            self.stale_reason = f"stale inputs: {', '.join(old)} older than {self.config.stale_timeout_s} s"
+            self.runner.reset()
+            return
+        self.act()
+
+    def act(self) -> None:
+        """One policy step on the newest inputs; publish the targets."""
+        assert self.joints is not None and self.imu is not None
+        command = self.cmd_vel if time.monotonic() - self.cmd_vel_time < self.config.cmd_vel_timeout_s else np.zeros(3)
+        gyro, quat = convert.imu_arrays(self.imu)
+        try:
+            targets, _ = self.runner.step(
+                self.joints.name, self.joints.position, self.joints.velocity, gyro, quat, command
+            )
+        except ValueError as err:
+            self.stale_reason = str(err)
+            return
+        self.stale_reason = ""
+        n = len(targets)
+        msg = convert.joint_state_msg(
+            self.runner.joint_names, targets, np.zeros(n), np.zeros(n), self.joints.header.stamp
+        )
+        self.pub_cmd.publish(msg)
+        self.published += 1
+
+    def publish_diagnostics(self) -> None:
+        """Commands published, inference latency and staleness on /diagnostics."""
+        times = np.array(self.runner.inference_us or [np.nan])
+        values = {
+            "commands_published": self.published,
+            "inference_us_p50": f"{np.percentile(times, 50):.1f}",
+            "inference_us_p99": f"{np.percentile(times, 99):.1f}",
+            "stale": self.stale_reason or "no",
+        }
+        level = convert.WARN if self.stale_reason else convert.OK
+        status = convert.diagnostic_status("policy_node: policy", level, self.stale_reason or "running", values)
+        self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status]))
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console entry point `policy_node`; exits 1 with a message if the policy does not fit the robot."""
+    rclpy.init(args=args)
+    try:
+        node = PolicyNode()
+    except (ValueError, FileNotFoundError) as err:
+        print(f"policy_node: refusing to start: {err}", file=sys.stderr)
+        rclpy.try_shutdown()
+        sys.exit(1)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()

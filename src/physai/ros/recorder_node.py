@@ -1,0 +1,98 @@
+"""recorder_node: every physai topic into a rosbag2 MCAP bag (physai.record), finalized on shutdown.
+
+Subscriptions are raw (CDR bytes straight into the bag, no deserialization) and best effort with a deep
+queue, which matches both reliable and best-effort publishers. A 1 Hz timer flushes the open chunk, so a
+killed run loses at most about a second.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+from dataclasses import dataclass
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+from physai.record import McapRecorder
+from physai.ros.params import declare_and_read
+
+TOPICS = {
+    "/joint_states": "sensor_msgs/msg/JointState",
+    "/joint_commands": "sensor_msgs/msg/JointState",
+    "/imu/data": "sensor_msgs/msg/Imu",
+    "/odom": "nav_msgs/msg/Odometry",
+    "/cmd_vel": "geometry_msgs/msg/Twist",
+    "/estop": "std_msgs/msg/Bool",
+    "/clock": "rosgraph_msgs/msg/Clock",
+    "/diagnostics": "diagnostic_msgs/msg/DiagnosticArray",
+}
+"""The DESIGN.md topic contract (camera topics are not recorded by default: they are large)."""
+
+
+@dataclass(frozen=True)
+class RecorderNodeConfig:
+    """Parameters of recorder_node."""
+
+    bag: str = ""
+    """Bag directory to create (rosbag2 layout: <bag>/<name>_0.mcap + metadata.yaml)."""
+
+    def __post_init__(self) -> None:
+        if not self.bag:
+            raise ValueError("parameter 'bag' is empty; expected a directory path for the recording")
+
+
+def message_class(type_name: str) -> type:
+    """The Python class of a ROS message type "pkg/msg/Type"."""
+    package, _, name = type_name.split("/")
+    return getattr(importlib.import_module(f"{package}.msg"), name)
+
+
+class RecorderNode(Node):
+    """Writes every message of TOPICS, with its receive time, into an MCAP bag."""
+
+    def __init__(self) -> None:
+        super().__init__("recorder_node")
+        self.config = declare_and_read(self, RecorderNodeConfig)
+        self.recorder = McapRecorder(self.config.bag)
+        for topic, type_name in TOPICS.items():
+            latched = topic == "/estop"
+            profile = QoSProfile(
+                depth=1 if latched else 200,
+                reliability=ReliabilityPolicy.RELIABLE if latched else ReliabilityPolicy.BEST_EFFORT,
+                durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE,
+            )
+            self.create_subscription(message_class(type_name), topic, self._writer(topic, type_name), profile, raw=True)
+        self.create_timer(1.0, self.recorder.flush_if_due)
+
+    def _writer(self, topic: str, type_name: str):  # noqa: ANN202 - an rclpy callback
+        def write(data: bytes) -> None:
+            self.recorder.add(topic, type_name, data, time.time_ns())
+
+        return write
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console entry point `recorder_node` (bag:=DIR)."""
+    rclpy.init(args=args)
+    try:
+        node = RecorderNode()
+    except (ValueError, FileExistsError) as err:
+        print(f"recorder_node: refusing to start: {err}", file=sys.stderr)
+        rclpy.try_shutdown()
+        sys.exit(1)
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.recorder.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()

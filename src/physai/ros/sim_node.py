@@ -1,0 +1,243 @@
+"""sim_node: a MuJoCo robot behind the physai topic contract, with SafetyGuard owning every command.
+
+Publishes /joint_states (what the joints measure, effort = applied torque), /imu/data, /odom (simulation
+truth), /clock (sim time) and /diagnostics; subscribes /joint_commands and /estop (and ~/rearm via a
+std_msgs/Empty topic). Modes:
+  realtime  physics at 1/physics_dt on a RateLoop (absolute deadlines); state published every physics step
+  lockstep  one control period of physics per received command, then the new state (deterministic)
+Gains and the control period come from the policy contract (`policy` parameter), else robot.yaml.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Imu, JointState
+from std_msgs.msg import Bool, Empty
+
+from physai.control import GuardConfig, RateLoop, SafetyGuard
+from physai.ros import convert, qos
+from physai.ros.params import declare_and_read
+from physai.sim import Simulator
+
+
+@dataclass(frozen=True)
+class SimNodeConfig:
+    """Parameters of sim_node."""
+
+    robot: str = "testbed_biped"
+    """Robot name or robot.yaml path."""
+    scene: str = "flat"
+    """Scene in sim_envs/scenes or an MJCF path."""
+    policy: str = ""
+    """policy.onnx whose contract supplies kp/kd and the control period ("" → robot.yaml gains, 0.02 s)."""
+    mode: str = "realtime"
+    """realtime | lockstep."""
+    timeout_s: float = 0.05
+    """Command timeout → damping (s)."""
+    soft_start_s: float = 0.5
+    """Ramp from the measured pose to the first command (s)."""
+    damping_kd_scale: float = 1.0
+    """Damping gain = this × default kd."""
+    seed: int = 0
+    """Reset seed."""
+    reset_noise_rad: float = 0.0
+    """Uniform joint noise at reset (rad)."""
+    imu_frame: str = "imu_link"
+    """frame_id of /imu/data and child frame of /odom."""
+    realtime_priority: bool = True
+    """Try SCHED_FIFO / mlockall for the physics loop (reported in /diagnostics when refused)."""
+    diagnostics_period_s: float = 0.5
+    """Period of /diagnostics (s); a guard mode change is also published at once."""
+    push_velocity_m_s: float = 0.0
+    """Disturbances: horizontal base velocity change of each push (m/s, random direction); 0 = none."""
+    push_interval_s: float = 3.0
+    """Sim time between pushes (s)."""
+    max_sim_time_s: float = 0.0
+    """Exit cleanly (code 0) once sim time reaches this (s); 0 = run until shut down."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("realtime", "lockstep"):
+            raise ValueError(f"parameter 'mode' is {self.mode!r}; expected realtime or lockstep")
+
+
+class SimNode(Node):
+    """The simulated robot. `run()` blocks until shutdown."""
+
+    def __init__(self) -> None:
+        super().__init__("sim_node")
+        self.config = cfg = declare_and_read(self, SimNodeConfig)
+        self.sim = Simulator(cfg.robot, cfg.scene)
+        spec = self.sim.spec
+        self.guard = SafetyGuard(spec, GuardConfig(cfg.timeout_s, cfg.damping_kd_scale, cfg.soft_start_s))
+        self.control_dt_s = 0.02
+        if cfg.policy:
+            from physai.contract import read_from_onnx
+
+            contract = read_from_onnx(cfg.policy)
+            contract.check(spec)
+            self.guard.set_gains(np.asarray(contract.kp), np.asarray(contract.kd))
+            self.control_dt_s = contract.control_dt_s
+        self.decimation = max(1, round(self.control_dt_s / self.sim.physics_dt))
+        self.sim.reset(seed=cfg.seed, noise=cfg.reset_noise_rad)
+        self.lock = threading.Lock()
+        self.applied = self.guard.output(0.0, self.sim.state().joint_pos)
+        self.pub_joints = self.create_publisher(JointState, "/joint_states", qos.SENSOR)
+        self.pub_imu = self.create_publisher(Imu, "/imu/data", qos.SENSOR)
+        self.pub_odom = self.create_publisher(convert.Odometry, "/odom", qos.SENSOR)
+        self.pub_clock = self.create_publisher(Clock, "/clock", 10)
+        self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
+        self.pub_applied = self.create_publisher(JointState, "~/applied", qos.RELIABLE)
+        self.create_subscription(JointState, "/joint_commands", self.on_command, qos.COMMAND)
+        self.create_subscription(Bool, "/estop", self.on_estop, qos.LATCHED)
+        self.create_subscription(Empty, "~/rearm", lambda _: self.guard.rearm(), qos.RELIABLE)
+        self.loop = RateLoop(self.sim.physics_dt, realtime=cfg.realtime_priority, name="sim_loop")
+        self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
+        if cfg.mode == "lockstep":
+            self.create_timer(0.1, self.publish_state_until_commanded)
+        self.commands = 0
+        self.pushes = 0
+        self.next_push_s = cfg.push_interval_s
+        self.rng = np.random.default_rng(cfg.seed)
+        self.last_mode = self.guard.mode
+        self.last_command_s = float("nan")
+        self.applied_published = 0
+        self.finished = threading.Event()
+
+    # ---- inputs ----------------------------------------------------------------------------------------
+    def on_command(self, msg: JointState) -> None:
+        """Offer a /joint_commands message to the guard; in lockstep, advance one control period."""
+        with self.lock:
+            now = float(self.sim.data.time)
+            self.last_command_s = now
+            self.guard.submit(msg.name, msg.position, msg.velocity, msg.effort, now_s=now)
+            self.commands += 1
+            if self.config.mode == "lockstep":
+                self.advance(self.decimation)
+                self.publish_state()
+
+    def on_estop(self, msg: Bool) -> None:
+        """E-stop: True latches damping (effective at the next physics step); release needs ~/rearm."""
+        with self.lock:
+            self.guard.estop(bool(msg.data))
+
+    # ---- physics -------------------------------------------------------------------------------------------
+    def advance(self, steps: int) -> None:
+        """Run `steps` physics steps, asking the guard for the command before each (caller holds the lock)."""
+        for _ in range(steps):
+            state = self.sim.state()
+            now = float(state.time_s)
+            self.applied = self.guard.output(now, state.joint_pos)
+            if self.guard.mode is not self.last_mode:
+                self.last_mode = self.guard.mode
+                self.publish_diagnostics()
+            if self.config.push_velocity_m_s > 0 and now >= self.next_push_s:
+                self.push(now)
+            self.sim.apply(self.applied)
+            self.sim.step(1)
+            if self.commands != self.applied_published:
+                self.applied_published = self.commands
+                self.publish_applied()
+        if self.config.max_sim_time_s and self.sim.data.time >= self.config.max_sim_time_s:
+            self.finished.set()
+
+    def publish_applied(self) -> None:
+        """~/applied: the command really applied after the guard (q*, dq*, τ_ff), once per accepted command."""
+        cmd, stamp = self.applied, convert.stamp_from_ns(round(self.sim.data.time * 1e9))
+        self.pub_applied.publish(convert.joint_state_msg(self.sim.spec.joint_names, cmd.q, cmd.dq, cmd.tau_ff, stamp))
+
+    def push(self, now_s: float) -> None:
+        """Add a horizontal velocity of push_velocity_m_s in a random direction to the floating base."""
+        base = self.sim.layout.base_qpos
+        if base < 0:
+            return
+        heading = self.rng.uniform(0.0, 2.0 * np.pi)
+        dof = self.sim.model.jnt_dofadr[self.sim.model.body(self.sim.spec.base_body).jntadr[0]]
+        self.sim.data.qvel[dof : dof + 2] += self.config.push_velocity_m_s * np.array(
+            [np.cos(heading), np.sin(heading)]
+        )
+        self.pushes += 1
+        self.next_push_s = now_s + self.config.push_interval_s
+
+    def realtime_loop(self) -> None:
+        """Physics on absolute deadlines, state published every step, until shutdown."""
+        self.loop.start()
+        while rclpy.ok() and not self.finished.is_set():
+            self.loop.wait()
+            with self.lock:
+                self.advance(1)
+                self.publish_state()
+
+    # ---- outputs -------------------------------------------------------------------------------------------
+    def publish_state(self) -> None:
+        """/joint_states, /imu/data, /odom and /clock at the current sim time."""
+        state = self.sim.state()
+        stamp = convert.stamp_from_ns(round(float(state.time_s) * 1e9))
+        names = self.sim.spec.joint_names
+        self.pub_imu.publish(convert.imu_msg(state, stamp, self.config.imu_frame))
+        self.pub_odom.publish(convert.odom_msg(state, stamp, self.config.imu_frame))
+        self.pub_clock.publish(Clock(clock=stamp))
+        self.pub_joints.publish(
+            convert.joint_state_msg(names, state.joint_pos, state.joint_vel, state.joint_torque, stamp)
+        )
+
+    def publish_state_until_commanded(self) -> None:
+        """Lockstep start-up: repeat the initial state until the first command arrives (discovery takes time)."""
+        if self.commands == 0:
+            with self.lock:
+                self.publish_state()
+
+    def publish_diagnostics(self) -> None:
+        """Guard mode and events, loop lateness and RT status, on /diagnostics."""
+        stats = self.loop.stats()
+        mode = self.guard.mode.value
+        level = convert.OK if mode in ("active", "soft_start") else convert.WARN
+        values = {
+            "mode": mode,
+            "sim_time_s": f"{self.sim.data.time:.4f}",
+            "last_command_age_s": f"{self.sim.data.time - self.last_command_s:.4f}",
+            "pushes": self.pushes,
+            **self.guard.counts(),
+        }
+        values.update(stats.as_dict())
+        stamp = convert.stamp_from_ns(time.time_ns())
+        status = convert.diagnostic_status("sim_node: safety", level, f"guard {mode}", values, self.sim.spec.name)
+        self.pub_diag.publish(convert.diagnostic_array(stamp, [status]))
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console entry point `sim_node` (ros2 run physai sim_node --ros-args --params-file ...)."""
+    rclpy.init(args=args)
+    try:
+        node = SimNode()
+    except (ValueError, FileNotFoundError) as err:
+        print(f"sim_node: refusing to start: {err}", file=sys.stderr)
+        rclpy.try_shutdown()
+        sys.exit(1)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    try:
+        if node.config.mode == "realtime":
+            threading.Thread(target=executor.spin, daemon=True).start()
+            node.realtime_loop()
+        else:
+            while rclpy.ok() and not node.finished.is_set():
+                executor.spin_once(timeout_sec=0.1)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.loop.stop()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()
