@@ -175,6 +175,32 @@ def _cmd_bench_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from physai.rl.sweep import SweepConfig, parse_grid, parse_seeds, run_sweep
+    from physai.values import parse_value
+
+    config = SweepConfig(
+        task=args.task,
+        robot=args.robot,
+        seeds=parse_seeds(args.seeds),
+        grid=parse_grid(args.set_grid),
+        algo=args.algo,
+        steps=args.steps,
+        n_envs=args.n_envs,
+        device=args.device,
+        settings={f"{args.algo}.{k}": parse_value(v) for k, _, v in (h.partition("=") for h in args.hp)},
+        overrides=_overrides(args.override),
+        eval_episodes=args.eval_episodes,
+        metric=args.metric,
+        name=args.name,
+        ray_address=args.ray_address,
+        cpus_per_trial=args.cpus_per_trial,
+    )
+    result = run_sweep(config)
+    print(f"best: {result.best['policy']} ({config.metric} {result.best[config.metric]}); table: {result.csv_path}")
+    return 0
+
+
 def _cmd_launch(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -226,7 +252,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
 
 def _overrides(items: Sequence[str]) -> dict:
     """Nested dict from `a.b=value` items; values parsed as YAML (numbers, lists, booleans)."""
-    import yaml
+    from physai.values import parse_value
 
     out: dict = {}
     for item in items:
@@ -237,7 +263,7 @@ def _overrides(items: Sequence[str]) -> dict:
         *parents, leaf = key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(raw)
+        node[leaf] = parse_value(raw)
     return out
 
 
@@ -348,6 +374,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_train)
+
+    p = sub.add_parser(
+        "sweep",
+        help="Ray Tune sweep: seeds × grid of training runs, each evaluated, ranked by a metric",
+        description="Each trial is a `physai train` run (own folder under runs/sweep_NAME) followed by `physai eval`. "
+        "Without --ray-address a local Ray is started on this machine's CPUs, bound to loopback, no dashboard; "
+        "with one (or 'auto'), trials go to that cluster, GPUs included when it has them.",
+    )
+    p.add_argument("task", help="env id")
+    p.add_argument("--robot", help="robot (default: the task's)")
+    p.add_argument("--seeds", default="0", help="e.g. 0-3 or 0,2,5 (default: %(default)s)")
+    p.add_argument(
+        "--set",
+        dest="set_grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="grid axis, e.g. ppo.learning_rate=3e-4,1e-3",
+    )
+    p.add_argument(
+        "--override", action="append", default=[], metavar="KEY=VALUE", help="task YAML override for all trials"
+    )
+    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="fixed hyperparameter for all trials")
+    p.add_argument("--algo", choices=("ppo", "sac"), default="ppo")
+    p.add_argument("--steps", type=int, default=1_000_000)
+    p.add_argument("--n-envs", type=int, default=32)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--eval-episodes", type=int, default=10)
+    p.add_argument("--metric", default="mean_return", help="eval metric to rank by (default: %(default)s)")
+    p.add_argument("--name", default="default", help="sweep name → runs/sweep_NAME")
+    p.add_argument("--ray-address", help="Ray cluster address or 'auto' (default: a local Ray on loopback)")
+    p.add_argument("--cpus-per-trial", type=int, default=1)
+    p.set_defaults(handler=_cmd_sweep)
 
     from physai.bringup.sets import LAUNCH_ARGUMENTS
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from physai.values import parse_value
+
 
 @dataclass(frozen=True)
 class NodeLaunch:
@@ -93,7 +95,7 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
         value = given.get(key, default)
         if isinstance(value, str) and not isinstance(default, str):
             try:
-                value = type(default)(yaml.safe_load(value))
+                value = type(default)(parse_value(value))
             except (TypeError, ValueError):
                 raise ValueError(f"argument {key}:={value!r}; expected a {type(default).__name__}") from None
         out[key] = value

@@ -39,6 +39,7 @@ from typing import Any
 import yaml
 
 from physai.rl.train import TrainConfig, set_field
+from physai.values import parse_value
 
 METRICS_MAX = ("mean_return", "success_rate", "mean_episode_seconds")
 """Eval metrics ranked best-first by default when larger."""
@@ -172,11 +173,6 @@ def parse_seeds(text: str) -> list[int]:
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds {text!r}: a seed appears twice")
     return seeds
-
-
-def parse_value(raw: str) -> Any:
-    """A value parsed as YAML, except that exponent numbers ("3e-4", "1E5") are floats, not strings."""
-    return _fix_exponents(yaml.safe_load(raw))
 
 
 def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
@@ -552,16 +548,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
-
-
-def _fix_exponents(value: Any) -> Any:
-    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", value.strip()):
-        return float(value)
-    if isinstance(value, list):
-        return [_fix_exponents(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _fix_exponents(v) for k, v in value.items()}
-    return value
 
 
 def _key(value: Any) -> str:

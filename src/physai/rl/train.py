@@ -31,6 +31,7 @@ from physai.envs import TASK_TYPES
 from physai.envs.config import config_to_dict
 from physai.rl.export import ExportReport, export_policy
 from physai.rl.vec_env import BatchVecEnv
+from physai.values import parse_value
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "sac": SAC}
 
@@ -290,7 +291,7 @@ def set_field(config: Any, dotted: str, raw: str) -> None:
         target = getattr(target, part)
     if not dataclasses.is_dataclass(target) or name not in {f.name for f in dataclasses.fields(target)}:
         raise ValueError(f"unknown setting {dotted!r}")
-    value = yaml.safe_load(raw)
+    value = parse_value(raw)
     current = getattr(target, name)
     if isinstance(current, tuple):
         value = tuple(value if isinstance(value, list) else [value])
