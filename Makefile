@@ -10,8 +10,10 @@ $(STAMP): requirements.txt setup.py scripts/setup.sh
 	bash scripts/setup.sh $(VENV)
 	touch $@
 
-demo: $(STAMP)  ## main job: simulate the G1 holding its default pose, write out/demo.mp4
-	$(VENV)/bin/physai sim --robot unitree_g1 --seconds 5 --video out/demo.mp4
+demo: $(STAMP)  ## main job: the closed loop — shipped balance policy drives the MuJoCo biped through ROS 2 nodes
+	rm -rf out/demo_bag out/demo.mp4
+	$(VENV)/bin/physai launch sim robot:=testbed_biped policy:=policies/biped_balance/policy.onnx \
+		mode:=realtime sim_time:=20 push:=0.3 record:=out/demo_bag video:=out/demo.mp4
 
 test: $(STAMP)  ## the whole test suite (ruff, unit, sim, packaging)
 	$(VENV)/bin/ruff check .

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import os
 import random
-import threading
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BALANCE_POLICY = ROOT / "policies" / "biped_balance" / "policy.onnx"
+from tests.ros.rosprobe import Probe
 
 # One DDS domain per test session, so parallel runs on the machine never see each other's nodes.
 os.environ["ROS_DOMAIN_ID"] = os.environ.get("PHYSAI_TEST_DOMAIN_ID", str(random.randint(100, 200)))
@@ -22,52 +18,11 @@ os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 @pytest.fixture(scope="session")
 def rclpy_context() -> Iterator[None]:
     import rclpy
+    from rclpy.signals import SignalHandlerOptions
 
-    rclpy.init()
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)  # leave SIGINT/SIGTERM to pytest and other tests
     yield
     rclpy.try_shutdown()
-
-
-class Probe:
-    """A test-side node: collects messages per topic, publishes, and waits for conditions."""
-
-    def __init__(self) -> None:
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.node import Node
-
-        self.node = Node(f"test_probe_{os.getpid()}_{random.randint(0, 1 << 30)}")
-        self.messages: dict[str, list[tuple[float, object]]] = {}
-        self.lock = threading.Lock()
-        self.executor = SingleThreadedExecutor()
-        self.executor.add_node(self.node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
-
-    def subscribe(self, msg_type: type, topic: str, qos: object) -> None:
-        self.messages.setdefault(topic, [])
-
-        def keep(msg: object) -> None:
-            with self.lock:
-                self.messages[topic].append((time.monotonic(), msg))
-
-        self.node.create_subscription(msg_type, topic, keep, qos)
-
-    def received(self, topic: str) -> list[tuple[float, object]]:
-        with self.lock:
-            return list(self.messages.get(topic, []))
-
-    def wait_for(self, what: str, condition: Callable[[], object], timeout_s: float) -> object:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            value = condition()
-            if value:
-                return value
-            time.sleep(0.002)
-        raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.destroy_node()
 
 
 @pytest.fixture
@@ -75,13 +30,3 @@ def probe(rclpy_context: None) -> Iterator[Probe]:
     p = Probe()
     yield p
     p.close()
-
-
-def guard_statuses(probe: Probe) -> list[tuple[float, dict[str, str]]]:
-    """(receive time, key/values) of every sim_node safety diagnostic received so far."""
-    out = []
-    for t, msg in probe.received("/diagnostics"):
-        for status in msg.status:
-            if status.name == "sim_node: safety":
-                out.append((t, {kv.key: kv.value for kv in status.values}))
-    return out

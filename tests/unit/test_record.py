@@ -411,6 +411,7 @@ def test_sigterm_with_handlers_finalizes_the_bag(tmp_path):
 
 
 def test_signal_inside_add_is_handled_after_the_write(tmp_path):
+    before = signal.getsignal(signal.SIGINT)
     rec = McapRecorder(tmp_path / "sig").install_signal_handlers([signal.SIGINT])
     data = serialize_message(Bool(data=True))
     rec.add("/estop", "std_msgs/msg/Bool", data, T0)
@@ -425,7 +426,7 @@ def test_signal_inside_add_is_handled_after_the_write(tmp_path):
         rec.add("/estop", "std_msgs/msg/Bool", data, T0 + 1)
     assert rec.closed and message_counts(rec.bag_dir) == {"/estop": 2}
     assert is_finalized(rec.mcap_path) and (rec.bag_dir / "metadata.yaml").is_file()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    assert signal.getsignal(signal.SIGINT) is before  # restored
 
 
 # ---------------------------------------------------------------------- bad input

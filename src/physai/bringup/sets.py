@@ -59,6 +59,7 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "timeout_s": args["timeout_s"],
                 "push_velocity_m_s": args["push"],
                 "max_sim_time_s": args["sim_time"],
+                "lockstep_subscribers": int(bool(args["policy"])) + int(bool(args["record"])),
             },
         )
     ]

@@ -63,6 +63,8 @@ class SimNodeConfig:
     """Sim time between pushes (s)."""
     max_sim_time_s: float = 0.0
     """Exit cleanly (code 0) once sim time reaches this (s); 0 = run until shut down."""
+    lockstep_subscribers: int = 1
+    """Lockstep: start only once this many subscribers (policy, recorder, …) see /joint_states and /imu/data."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("realtime", "lockstep"):
@@ -190,8 +192,12 @@ class SimNode(Node):
         )
 
     def publish_state_until_commanded(self) -> None:
-        """Lockstep start-up: repeat the initial state until the first command arrives (discovery takes time)."""
-        if self.commands == 0:
+        """Lockstep start-up: repeat the initial state until the first command arrives.
+
+        It starts once every expected subscriber is matched (discovery takes time; a recorder must not miss it).
+        """
+        need = self.config.lockstep_subscribers
+        if self.commands == 0 and min(p.get_subscription_count() for p in (self.pub_joints, self.pub_imu)) >= need:
             with self.lock:
                 self.publish_state()
 
@@ -224,9 +230,11 @@ def main(args: list[str] | None = None) -> None:
         sys.exit(1)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
+    spinner = None
     try:
         if node.config.mode == "realtime":
-            threading.Thread(target=executor.spin, daemon=True).start()
+            spinner = threading.Thread(target=executor.spin, daemon=True)
+            spinner.start()
             node.realtime_loop()
         else:
             while rclpy.ok() and not node.finished.is_set():
@@ -235,6 +243,9 @@ def main(args: list[str] | None = None) -> None:
         pass
     finally:
         node.loop.stop()
+        executor.shutdown(timeout_sec=2.0)  # ends spin() in the callback thread before the node goes away
+        if spinner is not None:
+            spinner.join(timeout=2.0)
         node.destroy_node()
         rclpy.try_shutdown()
 

@@ -1,0 +1,207 @@
+"""The closed loop through real rclpy nodes over Fast DDS (localhost, a test-only domain): sim_node + policy_node.
+
+Covers: the shipped balance policy keeps the biped up for 20 s in lockstep and in realtime; a SIGKILLed
+policy node leads to damping within the command timeout; /estop within one control period; bad commands
+rejected or clamped and counted; a policy for another robot refused at start; the recording readable.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from physai.bringup import bringup, params_yaml
+from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
+from physai.record import message_counts, read_bag
+from physai.record.summary import summarize
+from physai.robot import RobotSpec
+from tests.ros.rosprobe import BALANCE_POLICY, Probe, guard_statuses
+
+pytestmark = pytest.mark.ros
+
+CONTROL_PERIOD_S = 0.02
+TIMEOUT_S = 0.05
+
+
+@pytest.mark.parametrize("mode", ["lockstep", "realtime"])
+def test_shipped_policy_keeps_biped_up_for_20s(mode, tmp_path):
+    bag = tmp_path / "bag"
+    args = {"policy": str(BALANCE_POLICY), "mode": mode, "sim_time": "20", "push": "0.3", "record": str(bag)}
+    result = launch("sim", args, duration_s=60, run_dir=tmp_path / "run")
+    assert result.exit_code == 0, result.failed
+    summary = summarize(bag)
+    assert summary.sim_seconds >= 19.9
+    assert not summary.fell, summary.table()
+    assert summary.max_tilt_rad < 0.5
+    sim = summary.diagnostics["sim_node: safety"]
+    assert int(sim["pushes"]) >= 5  # it was disturbed, and stayed up
+    assert sim["rejected_nan"] == "0" and sim["rejected_unknown_joint"] == "0"
+    counts = message_counts(bag)
+    assert counts["/joint_commands"] >= 0.9 * 20 / CONTROL_PERIOD_S
+    if mode == "lockstep":  # one command per control period, one state per command (+ the start-up state)
+        assert abs(counts["/joint_states"] - counts["/joint_commands"]) <= 5
+
+
+@pytest.fixture
+def running_loop(tmp_path):
+    """sim_node (realtime) + policy_node as processes; yields {name: Popen} once the guard is active."""
+    nodes = bringup("sim", {"policy": str(BALANCE_POLICY), "mode": "realtime", "timeout_s": str(TIMEOUT_S)})
+    params = tmp_path / "params.yaml"
+    params.write_text(params_yaml(nodes))
+    env = localhost_env()
+    procs = [(node, start_node(node, params, tmp_path, env)) for node in nodes]
+    yield {node.name: proc for node, proc in procs}
+    stop_all(procs)
+
+
+def wait_mode(probe: Probe, mode: str, timeout_s: float, after: float = 0.0) -> tuple[float, dict[str, str]]:
+    def found():
+        return next(((t, v) for t, v in guard_statuses(probe) if v["mode"] == mode and t >= after), None)
+
+    return probe.wait_for(f"guard mode {mode}", found, timeout_s)
+
+
+def test_killed_policy_node_means_damping_within_the_timeout(running_loop, probe):
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import JointState
+
+    from physai.ros import qos
+
+    probe.subscribe(DiagnosticArray, "/diagnostics", qos.RELIABLE)
+    probe.subscribe(JointState, "/joint_states", qos.SENSOR)
+    wait_mode(probe, "active", timeout_s=30)
+    running_loop["policy_node"].send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    received, values = wait_mode(probe, "timeout", timeout_s=5, after=killed)
+    age_s = float(values["last_command_age_s"])  # sim time from the last accepted command to damping
+    wall_s = received - killed
+    print(f"damping {age_s * 1000:.1f} ms (sim time) after the last command; seen {wall_s * 1000:.1f} ms after SIGKILL")
+    assert TIMEOUT_S <= age_s <= TIMEOUT_S + 0.004  # the guard's own clock: timeout + ≤ 2 physics steps
+    assert wall_s <= TIMEOUT_S + CONTROL_PERIOD_S + 0.05  # end to end, DDS included
+    time.sleep(0.5)
+    assert running_loop["sim_node"].poll() is None, "sim_node must keep running"
+    states = probe.received("/joint_states")
+    assert states and states[-1][0] > killed + 0.4  # still publishing
+    assert int(values["timeout"]) >= 1
+
+
+def test_estop_takes_effect_within_one_control_period(running_loop, probe):
+    from diagnostic_msgs.msg import DiagnosticArray
+    from std_msgs.msg import Bool
+
+    from physai.ros import qos
+
+    probe.subscribe(DiagnosticArray, "/diagnostics", qos.RELIABLE)
+    estop = probe.node.create_publisher(Bool, "/estop", qos.LATCHED)
+    wait_mode(probe, "active", timeout_s=30)
+    probe.wait_for("sim_node to match /estop", lambda: estop.get_subscription_count() > 0, 5)
+    sent = time.monotonic()
+    estop.publish(Bool(data=True))
+    received, _ = wait_mode(probe, "estop", timeout_s=2, after=sent)
+    print(f"/estop to damping seen after {(received - sent) * 1000:.1f} ms")
+    assert received - sent <= CONTROL_PERIOD_S
+    estop.publish(Bool(data=False))
+    time.sleep(0.2)
+    assert guard_statuses(probe)[-1][1]["mode"] == "estop"  # released but not re-armed: still damping
+
+
+def test_bad_commands_are_rejected_or_clamped_and_counted(tmp_path, probe):
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import JointState
+
+    from physai.ros import qos
+    from physai.ros.convert import joint_state_msg, stamp_from_ns
+
+    spec = RobotSpec.load("testbed_biped")
+    nodes = bringup("sim", {"mode": "realtime"})  # no policy: the test is the commander
+    params = tmp_path / "params.yaml"
+    params.write_text(params_yaml(nodes))
+    procs = [(n, start_node(n, params, tmp_path, localhost_env())) for n in nodes]
+    try:
+        probe.subscribe(DiagnosticArray, "/diagnostics", qos.RELIABLE)
+        probe.subscribe(JointState, "/sim_node/applied", qos.RELIABLE)
+        pub = probe.node.create_publisher(JointState, "/joint_commands", qos.COMMAND)
+        probe.wait_for("sim_node", lambda: pub.get_subscription_count() > 0 and guard_statuses(probe), 30)
+        n, names, zeros = spec.n_joints, spec.joint_names, np.zeros(spec.n_joints)
+        stamp = stamp_from_ns(0)
+        bad = [
+            joint_state_msg(names, np.full(n, np.nan), zeros, zeros, stamp),
+            joint_state_msg(names, spec.default_pose, zeros, np.full(n, np.inf), stamp),
+            joint_state_msg([*names[:-1], "left_toe"], spec.default_pose, zeros, zeros, stamp),
+            joint_state_msg(names, spec.default_pose[:5], [], [], stamp),
+            joint_state_msg(names, spec.upper + 3.0, np.full(n, 100.0), np.full(n, -1e4), stamp),
+        ]
+        for msg in bad:
+            pub.publish(msg)
+            time.sleep(0.05)
+
+        def counted():
+            latest = guard_statuses(probe)[-1][1] if guard_statuses(probe) else {}
+            keys = ("rejected_nan", "rejected_unknown_joint", "rejected_length_mismatch", "clamped_position")
+            return latest if all(int(latest.get(k, 0)) >= 1 for k in keys) else None
+
+        values = probe.wait_for("the guard to count every bad command", counted, 5)
+        assert int(values["rejected_nan"]) == 2
+        assert int(values["clamped_velocity"]) >= 1 and int(values["clamped_torque"]) >= 1
+        assert procs[-1][1].poll() is None, "sim_node must keep running"
+        applied = [m for _, m in probe.received("/sim_node/applied")]
+        assert applied, "the applied command is published"
+        for msg in applied:  # nothing unclamped reached the simulator
+            assert np.all(np.isfinite(msg.position)) and np.all(np.isfinite(msg.effort))
+            assert np.all(np.asarray(msg.position) <= spec.upper + 1e-9)
+            assert np.all(np.abs(msg.velocity) <= spec.velocity_limit + 1e-9)
+            assert np.all(np.abs(msg.effort) <= spec.effort_limit + 1e-9)
+    finally:
+        stop_all(procs)
+
+
+def test_policy_for_another_robot_is_refused_at_start(tmp_path):
+    nodes = [
+        n for n in bringup("sim", {"policy": str(BALANCE_POLICY), "robot": "unitree_g1"}) if n.name == "policy_node"
+    ]
+    params = tmp_path / "params.yaml"
+    params.write_text(params_yaml(nodes))
+    cmd = [sys.executable, "-m", "physai.ros.policy_node", "--ros-args", "--params-file", str(params)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=localhost_env())
+    assert proc.returncode == 1
+    assert "refusing to start" in proc.stderr
+    assert "testbed_biped" in proc.stderr and "unitree_g1" in proc.stderr
+
+
+def test_recording_is_readable_by_mcap_and_rosbags_and_survives_sigkill(tmp_path):
+    from mcap.stream_reader import StreamReader
+    from rosbags.rosbag2 import Reader
+
+    bag = tmp_path / "bag"
+    args = {"policy": str(BALANCE_POLICY), "mode": "lockstep", "sim_time": "3", "record": str(bag)}
+    assert launch("sim", args, duration_s=60, run_dir=tmp_path / "run").exit_code == 0
+    counts = message_counts(bag)
+    with Reader(bag) as reader:  # rosbags validates metadata.yaml and reads the mcap
+        by_topic = {c.topic: c.msgcount for c in reader.connections}
+    assert by_topic == counts and counts["/joint_states"] >= 150
+    mcap_file = next(bag.glob("*.mcap"))
+    with open(mcap_file, "rb") as f:
+        records = sum(1 for r in StreamReader(f).records if type(r).__name__ == "Message")
+    assert records == sum(counts.values())
+
+    # A recorder killed with SIGKILL mid-run: everything up to its last flushed chunk stays readable.
+    killed_bag = tmp_path / "killed"
+    nodes = bringup("sim", {"policy": str(BALANCE_POLICY), "mode": "realtime", "record": str(killed_bag)})
+    params = tmp_path / "params2.yaml"
+    params.write_text(params_yaml(nodes))
+    procs = [(n, start_node(n, params, tmp_path, localhost_env())) for n in nodes]
+    try:
+        time.sleep(6)  # start-up, then several 1 s flushes
+        procs[0][1].send_signal(signal.SIGKILL)  # the recorder (started first)
+        procs[0][1].wait()
+    finally:
+        stop_all(procs)
+    messages = list(read_bag(killed_bag, decode=True, topics=["/joint_states"]))
+    assert len(messages) > 100
+    assert all(len(m.message.position) == 12 for m in messages)
+    assert not (killed_bag / "metadata.yaml").exists()
