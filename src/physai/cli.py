@@ -250,6 +250,13 @@ def _cmd_record(args: argparse.Namespace) -> int:
     return launch_single("recorder_node", "physai.ros.recorder_node", {"bag": args.bag}, duration_s=args.duration)
 
 
+def _cmd_bench_ros(args: argparse.Namespace) -> int:
+    from physai.bench import ros
+
+    ros.run(seconds=args.seconds, json_path=args.json)
+    return 0
+
+
 def _overrides(items: Sequence[str]) -> dict:
     """Nested dict from `a.b=value` items; values parsed as YAML (numbers, lists, booleans)."""
     from physai.values import parse_value
@@ -347,6 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="timed repeats per variant (default: %(default)s)")
     p.add_argument("--json", help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_train)
+
+    p = bench_sub.add_parser(
+        "ros",
+        help="ROS 2 loop: state→command latency, 500 Hz loop lateness (with/without RT), lockstep throughput",
+        description="Runs the sim bringup with the shipped balance policy (lockstep, then realtime without and with "
+        "SCHED_FIFO), and sim_node in lockstep against an instant responder; compares with raw mj_step.",
+    )
+    p.add_argument("--seconds", type=float, default=20.0, help="wall seconds per realtime measurement")
+    p.add_argument("--json", help="write the report here as JSON")
+    p.set_defaults(handler=_cmd_bench_ros)
 
     p = sub.add_parser(
         "train",

@@ -35,6 +35,7 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         "scene": ("flat", "scene in sim_envs/scenes or an MJCF path"),
         "seed": (0, "reset seed of the simulator"),
         "timeout_s": (0.05, "command timeout of the safety guard (s)"),
+        "rt": (True, "try SCHED_FIFO / mlockall for the sim loop (reported on /diagnostics when refused)"),
         "sim_time": (0.0, "stop the run after this much sim time (s); 0 = run until stopped"),
         "push": (0.0, "push disturbances: base velocity change per push (m/s), every 3 s; 0 = none"),
         "record": ("", "bag directory to record every topic into (rosbag2 MCAP); empty: no recording"),
@@ -59,6 +60,7 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "timeout_s": args["timeout_s"],
                 "push_velocity_m_s": args["push"],
                 "max_sim_time_s": args["sim_time"],
+                "realtime_priority": args["rt"],
                 "lockstep_subscribers": int(bool(args["policy"])) + int(bool(args["record"])),
             },
         )

@@ -113,10 +113,16 @@ class SimNode(Node):
         self.last_command_s = float("nan")
         self.applied_published = 0
         self.finished = threading.Event()
+        self.published_at: dict[int, int] = {}  # state stamp (ns) → wall time it was published (ns)
+        self.latency_us: list[float] = []  # wall time from a state to the command answering it (stamp echoed)
 
     # ---- inputs ----------------------------------------------------------------------------------------
     def on_command(self, msg: JointState) -> None:
         """Offer a /joint_commands message to the guard; in lockstep, advance one control period."""
+        sent = self.published_at.get(convert.stamp_to_ns(msg.header.stamp))
+        if sent is not None:
+            self.latency_us.append((time.monotonic_ns() - sent) / 1000.0)
+            del self.latency_us[:-2000]
         with self.lock:
             now = float(self.sim.data.time)
             self.last_command_s = now
@@ -182,7 +188,8 @@ class SimNode(Node):
     def publish_state(self) -> None:
         """/joint_states, /imu/data, /odom and /clock at the current sim time."""
         state = self.sim.state()
-        stamp = convert.stamp_from_ns(round(float(state.time_s) * 1e9))
+        stamp_ns = round(float(state.time_s) * 1e9)
+        stamp = convert.stamp_from_ns(stamp_ns)
         names = self.sim.spec.joint_names
         self.pub_imu.publish(convert.imu_msg(state, stamp, self.config.imu_frame))
         self.pub_odom.publish(convert.odom_msg(state, stamp, self.config.imu_frame))
@@ -190,6 +197,9 @@ class SimNode(Node):
         self.pub_joints.publish(
             convert.joint_state_msg(names, state.joint_pos, state.joint_vel, state.joint_torque, stamp)
         )
+        self.published_at[stamp_ns] = time.monotonic_ns()  # the policy echoes this stamp in its command
+        if len(self.published_at) > 64:
+            del self.published_at[next(iter(self.published_at))]
 
     def publish_state_until_commanded(self) -> None:
         """Lockstep start-up: repeat the initial state until the first command arrives.
@@ -214,6 +224,9 @@ class SimNode(Node):
             **self.guard.counts(),
         }
         values.update(stats.as_dict())
+        if self.latency_us:
+            p50, p99 = np.percentile(self.latency_us, [50, 99])
+            values.update(state_to_command_us_p50=f"{p50:.1f}", state_to_command_us_p99=f"{p99:.1f}")
         stamp = convert.stamp_from_ns(time.time_ns())
         status = convert.diagnostic_status("sim_node: safety", level, f"guard {mode}", values, self.sim.spec.name)
         self.pub_diag.publish(convert.diagnostic_array(stamp, [status]))

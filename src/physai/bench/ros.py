@@ -1,0 +1,100 @@
+"""`physai bench ros`: the ROS 2 loop's latency, timing and throughput, through real rclpy nodes on localhost.
+
+Figures:
+  state_to_command_latency_us  sim_node publishes a state → policy_node's command for it arrives (lockstep,
+                               stamp echoed), p50/p99, through rclpy and Fast DDS
+  sim_loop_lateness_us         sim_node's 500 Hz realtime loop (policy running): wake-up lateness p50/p99/max
+                               and misses, without RT privileges (SCHED_OTHER) and with them when permitted
+  lockstep_steps_per_s         sim_node physics steps/s in lockstep against an instant responder (this process)
+  raw_mj_step_steps_per_s      bare mj_step loop on the same model, same run
+Ratio:
+  lockstep_vs_raw_mj_step      lockstep / raw (the cost of a ROS round trip per control period)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import mujoco
+
+from physai.bench.report import write_report
+from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
+from physai.bringup.sets import NodeLaunch, params_yaml
+from physai.paths import data_root
+from physai.record.summary import summarize
+from physai.sim import Simulator
+
+POLICY = data_root() / "policies" / "biped_balance" / "policy.onnx"
+
+
+def run(seconds: float = 20.0, json_path: str | Path | None = None) -> dict:
+    """Measure every figure in one run; `seconds` of wall time per realtime measurement."""
+    os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(100, 200)))
+    work = Path(tempfile.mkdtemp(prefix="physai-bench-ros-"))
+    figures: dict[str, Any] = {}
+    lockstep = _launch_summary(work / "lockstep", {"mode": "lockstep", "sim_time": str(seconds * 2)}, seconds * 4)
+    figures["state_to_command_latency_us"] = {
+        "p50": float(lockstep["state_to_command_us_p50"]),
+        "p99": float(lockstep["state_to_command_us_p99"]),
+    }
+    lateness = {}
+    for label, rt in (("no_rt", "false"), ("rt", "true")):
+        values = _launch_summary(work / label, {"mode": "realtime", "sim_time": str(seconds), "rt": rt}, seconds * 3)
+        lateness[label] = {
+            "p50": float(values["lateness_p50_us"]),
+            "p99": float(values["lateness_p99_us"]),
+            "max": float(values["lateness_max_us"]),
+            "misses": int(values["misses"]),
+            "sched_fifo": values.get("sched_fifo", "?"),
+        }
+    figures["sim_loop_lateness_us"] = lateness
+    figures["lockstep_steps_per_s"] = _lockstep_throughput(work / "responder", seconds / 2)
+    figures["raw_mj_step_steps_per_s"] = _raw_mj_step(seconds / 4)
+    ratios = {"lockstep_vs_raw_mj_step": figures["lockstep_steps_per_s"] / figures["raw_mj_step_steps_per_s"]}
+    return write_report("ros", figures, ratios, json_path, robot="testbed_biped", seconds=seconds)
+
+
+def _launch_summary(folder: Path, extra: dict[str, str], timeout_s: float) -> dict[str, str]:
+    """Run the sim bringup with the shipped policy while recording; the last sim_node diagnostics."""
+    bag = folder / "bag"
+    args = {"policy": str(POLICY), "record": str(bag), **extra}
+    result = launch("sim", args, duration_s=timeout_s, run_dir=folder / "run")
+    if result.exit_code:
+        raise RuntimeError(f"bench run {extra} failed: {result.failed}")
+    values = summarize(bag).diagnostics.get("sim_node: safety")
+    if not values:
+        raise RuntimeError(f"no sim_node diagnostics recorded in {bag}")
+    return values
+
+
+def _lockstep_throughput(folder: Path, seconds: float) -> float:
+    """Physics steps/s of a lockstep sim_node answered by an instant responder node in this process."""
+    from physai.ros.responder import answer_rate
+
+    folder.mkdir(parents=True, exist_ok=True)
+    node = NodeLaunch("sim_node", "sim_node", "physai.ros.sim_node", {"mode": "lockstep", "lockstep_subscribers": 1})
+    params = folder / "params.yaml"
+    params.write_text(params_yaml([node]))
+    procs = [(node, start_node(node, params, folder, localhost_env()))]
+    try:
+        rate = answer_rate(seconds)
+    finally:
+        stop_all(procs)
+    return rate * 10  # physics steps per answer: 0.02 s control period at 0.002 s physics (no policy file)
+
+
+def _raw_mj_step(seconds: float) -> float:
+    """Bare mj_step steps/s on the model sim_node builds."""
+    sim = Simulator("testbed_biped")
+    model, data = sim.model, sim.data
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(1000):
+            mujoco.mj_step(model, data)
+        steps += 1000
+    return steps / (time.perf_counter() - start)
