@@ -201,6 +201,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sim2sim(args: argparse.Namespace) -> int:
+    from physai.rl import sim2sim
+
+    report = sim2sim.run(args.policy, args.task, episodes=args.episodes, seed=args.seed, overrides=_overrides(args.set))
+    print(report.table())
+    if args.json:
+        import dataclasses
+
+        with open(args.json, "w") as f:
+            json.dump(dataclasses.asdict(report), f, indent=2)
+    return 0
+
+
 def _cmd_launch(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -354,6 +367,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="timed repeats per variant (default: %(default)s)")
     p.add_argument("--json", help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_train)
+
+    p = sub.add_parser(
+        "sim2sim",
+        help="the same policy, seeds and pushes in the Gymnasium env and through the ROS 2 loop (lockstep)",
+        description="Runs each episode in the env (noise-free: no randomization, sensor or reset noise) and then "
+        "through sim_node + policy_node in lockstep with the env's pushes replayed, recomputes the rewards from the "
+        "recording and prints every metric side by side with its difference.",
+    )
+    p.add_argument("policy", help="policy .onnx")
+    p.add_argument("--task", default="physai/Balance-v0")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override")
+    p.add_argument("--json", help="write the report here as JSON")
+    p.set_defaults(handler=_cmd_sim2sim)
 
     p = bench_sub.add_parser(
         "ros",

@@ -38,6 +38,8 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         "rt": (True, "try SCHED_FIFO / mlockall for the sim loop (reported on /diagnostics when refused)"),
         "sim_time": (0.0, "stop the run after this much sim time (s); 0 = run until stopped"),
         "push": (0.0, "push disturbances: base velocity change per push (m/s), every 3 s; 0 = none"),
+        "push_schedule": ("", "exact pushes as JSON [[t_s, dvx, dvy], ...] (used by sim2sim)"),
+        "soft_start": (0.5, "soft-start ramp of the safety guard (s)"),
         "record": ("", "bag directory to record every topic into (rosbag2 MCAP); empty: no recording"),
     },
 }
@@ -59,6 +61,8 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "seed": args["seed"],
                 "timeout_s": args["timeout_s"],
                 "push_velocity_m_s": args["push"],
+                "push_schedule": args["push_schedule"],
+                "soft_start_s": args["soft_start"],
                 "max_sim_time_s": args["sim_time"],
                 "realtime_priority": args["rt"],
                 "lockstep_subscribers": int(bool(args["policy"])) + int(bool(args["record"])),

@@ -75,26 +75,12 @@ class BalanceTask(VecTask):
             self.push_log.append((int(world), float(now[world]), float(dv[0]), float(dv[1])))
             self._schedule_push(int(world), float(now[world]))
 
-    def fallen(self, state: RobotState) -> np.ndarray:
-        """Where the base tilts past `max_tilt_rad` or drops below `min_height_fraction` of its start height."""
-        too_low = state.base_pos[..., 2] < self.config.min_height_fraction * self.start_height_m
-        return (tilt_rad(state.base_quat) > self.config.max_tilt_rad) | too_low
-
     def _evaluate(
         self, state: RobotState, action: np.ndarray
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
-        w = self.config.rewards
-        fell = self.fallen(state)
-        raw = {
-            "alive": rewards.alive(fell),
-            "upright": rewards.upright(projected_gravity(state.imu_quat)),
-            "base_height": rewards.base_height_error(state.base_pos[..., 2], self.start_height_m),
-            "joint_deviation": rewards.joint_deviation(state.joint_pos, self._default),
-            "action_rate": rewards.action_rate(action, self.last_action),
-            "torque": rewards.torque(state.joint_torque, self._effort),
-            "termination": rewards.termination(fell),
-        }
-        terms = {name: getattr(w, name) * value for name, value in raw.items()}
+        terms, fell = balance_reward_terms(
+            self.config, state, action, self.last_action, self.start_height_m, self._default, self._effort
+        )
         info = {
             "fell": fell,
             "base_height_m": state.base_pos[..., 2].copy(),
@@ -102,6 +88,35 @@ class BalanceTask(VecTask):
             "pushed": self.pushed.copy(),
         }
         return terms, fell, info
+
+
+def balance_reward_terms(
+    config: BalanceConfig,
+    state: RobotState,
+    action: np.ndarray,
+    last_action: np.ndarray,
+    start_height_m: float,
+    default_pos: np.ndarray,
+    effort_limit: np.ndarray,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(weighted reward terms, fallen) of one step; arrays with leading dims `...` (also used by sim2sim).
+
+    `state` needs base_pos, base_quat, imu_quat, joint_pos and joint_torque; actions are the clipped policy
+    outputs of this and the previous step.
+    """
+    w = config.rewards
+    too_low = state.base_pos[..., 2] < config.min_height_fraction * start_height_m
+    fell = (tilt_rad(state.base_quat) > config.max_tilt_rad) | too_low
+    raw = {
+        "alive": rewards.alive(fell),
+        "upright": rewards.upright(projected_gravity(state.imu_quat)),
+        "base_height": rewards.base_height_error(state.base_pos[..., 2], start_height_m),
+        "joint_deviation": rewards.joint_deviation(state.joint_pos, default_pos),
+        "action_rate": rewards.action_rate(action, last_action),
+        "torque": rewards.torque(state.joint_torque, effort_limit),
+        "termination": rewards.termination(fell),
+    }
+    return {name: getattr(w, name) * value for name, value in raw.items()}, fell
 
 
 class BalanceEnv(PhysaiEnv):

@@ -208,7 +208,7 @@ def load_task_config(cls: type[C], name_or_path: str | Path, overrides: Mapping[
         raise TaskConfigError(str(path), "<document>", str(err).splitlines()[0], "valid YAML") from err
     source = str(path)
     if overrides:
-        data = _merge(data, overrides)
+        data = merge_overrides(data, overrides)
         source += " (+ overrides)"
     return config_from_dict(cls, data, source)
 
@@ -240,11 +240,12 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return plain(out)
 
 
-def _merge(base: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
+def merge_overrides(base: Any, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `base` with nested `overrides` applied (mappings merge, other values replace)."""
     out = dict(base) if isinstance(base, Mapping) else {}
     for key, value in overrides.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(out[key], value)
+            out[key] = merge_overrides(out[key], value)
         else:
             out[key] = value
     return out

@@ -12,7 +12,7 @@ import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import Imu, JointState
 
 from physai.ros import qos
 
@@ -31,6 +31,7 @@ def answer_rate(seconds: float, warmup_answers: int = 50, discovery_timeout_s: f
         answers[0] += 1
 
     node.create_subscription(JointState, "/joint_states", answer, qos.SENSOR)
+    node.create_subscription(Imu, "/imu/data", lambda _msg: None, qos.SENSOR)  # sim_node waits for both readers
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     spinner = threading.Thread(target=executor.spin, daemon=True)

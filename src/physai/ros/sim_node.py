@@ -10,6 +10,7 @@ Gains and the control period come from the policy contract (`policy` parameter),
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -61,6 +62,8 @@ class SimNodeConfig:
     """Disturbances: horizontal base velocity change of each push (m/s, random direction); 0 = none."""
     push_interval_s: float = 3.0
     """Sim time between pushes (s)."""
+    push_schedule: str = ""
+    """Exact pushes instead: JSON [[time_s, dvx_m_s, dvy_m_s], ...] (sim2sim replays an env episode's pushes)."""
     max_sim_time_s: float = 0.0
     """Exit cleanly (code 0) once sim time reaches this (s); 0 = run until shut down."""
     lockstep_subscribers: int = 1
@@ -109,6 +112,7 @@ class SimNode(Node):
         self.pushes = 0
         self.next_push_s = cfg.push_interval_s
         self.rng = np.random.default_rng(cfg.seed)
+        self.schedule = [tuple(map(float, p)) for p in json.loads(cfg.push_schedule)] if cfg.push_schedule else []
         self.last_mode = self.guard.mode
         self.last_command_s = float("nan")
         self.applied_published = 0
@@ -147,8 +151,13 @@ class SimNode(Node):
             if self.guard.mode is not self.last_mode:
                 self.last_mode = self.guard.mode
                 self.publish_diagnostics()
-            if self.config.push_velocity_m_s > 0 and now >= self.next_push_s:
-                self.push(now)
+            if self.schedule and now + 1e-9 >= self.schedule[0][0]:
+                _, dvx, dvy = self.schedule.pop(0)
+                self.push(np.array([dvx, dvy]))
+            elif self.config.push_velocity_m_s > 0 and now >= self.next_push_s:
+                heading = self.rng.uniform(0.0, 2.0 * np.pi)
+                self.push(self.config.push_velocity_m_s * np.array([np.cos(heading), np.sin(heading)]))
+                self.next_push_s = now + self.config.push_interval_s
             self.sim.apply(self.applied)
             self.sim.step(1)
             if self.commands != self.applied_published:
@@ -162,18 +171,13 @@ class SimNode(Node):
         cmd, stamp = self.applied, convert.stamp_from_ns(round(self.sim.data.time * 1e9))
         self.pub_applied.publish(convert.joint_state_msg(self.sim.spec.joint_names, cmd.q, cmd.dq, cmd.tau_ff, stamp))
 
-    def push(self, now_s: float) -> None:
-        """Add a horizontal velocity of push_velocity_m_s in a random direction to the floating base."""
-        base = self.sim.layout.base_qpos
-        if base < 0:
+    def push(self, dv_m_s: np.ndarray) -> None:
+        """Add a horizontal velocity (m/s, world frame) to the floating base."""
+        if self.sim.layout.base_qpos < 0:
             return
-        heading = self.rng.uniform(0.0, 2.0 * np.pi)
         dof = self.sim.model.jnt_dofadr[self.sim.model.body(self.sim.spec.base_body).jntadr[0]]
-        self.sim.data.qvel[dof : dof + 2] += self.config.push_velocity_m_s * np.array(
-            [np.cos(heading), np.sin(heading)]
-        )
+        self.sim.data.qvel[dof : dof + 2] += dv_m_s
         self.pushes += 1
-        self.next_push_s = now_s + self.config.push_interval_s
 
     def realtime_loop(self) -> None:
         """Physics on absolute deadlines, state published every step, until shutdown."""

@@ -1,0 +1,197 @@
+"""`physai sim2sim`: the same policy, seeds and pushes in the Gymnasium env and through the ROS 2 loop in lockstep.
+
+Per episode: the env runs the policy (onnxruntime, deterministic) with noise-free settings (no domain
+randomization, sensor noise or reset noise; the task's push schedule stays on) and logs its pushes; then the
+sim bringup runs in lockstep with the same policy file, the same pushes at the same sim times and no soft
+start, records every topic, and the episode's rewards are recomputed from the recording with the task's own
+reward function. Metrics are reported side by side with their differences. Floating-base (Balance) tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+NOISE_FREE: dict[str, Any] = {
+    "reset_joint_noise_rad": 0.0,
+    "randomization": {
+        name: {"enabled": False}
+        for name in (
+            "ground_friction",
+            "link_mass_scale",
+            "kp_scale",
+            "kd_scale",
+            "effort_scale",
+            "action_latency",
+            "sensor_noise",
+        )
+    },
+}
+"""Task overrides that make an env episode reproducible by the ROS loop."""
+
+
+@dataclass
+class Sim2SimReport:
+    """Env vs ROS loop, per metric and per episode."""
+
+    policy: str
+    task: str
+    episodes: int
+    seed: int
+    env: dict[str, float] = field(default_factory=dict)
+    ros: dict[str, float] = field(default_factory=dict)
+    env_returns: list[float] = field(default_factory=list)
+    ros_returns: list[float] = field(default_factory=list)
+
+    def table(self) -> str:
+        """Metric | env | ROS | difference."""
+        lines = [f"sim2sim {self.policy} on {self.task}: {self.episodes} episodes from seed {self.seed}"]
+        lines.append(f"{'metric':<22}{'env':>12}{'ros':>12}{'diff':>12}")
+        for key, value in self.env.items():
+            other = self.ros[key]
+            lines.append(f"{key:<22}{value:>12.4f}{other:>12.4f}{other - value:>12.4f}")
+        return "\n".join(lines)
+
+    def relative_return_difference(self) -> float:
+        """|ros − env| / |env| of the mean return."""
+        return abs(self.ros["mean_return"] - self.env["mean_return"]) / max(abs(self.env["mean_return"]), 1e-9)
+
+
+def run(
+    policy: str | Path,
+    task: str = "physai/Balance-v0",
+    *,
+    episodes: int = 10,
+    seed: int = 0,
+    overrides: dict[str, Any] | None = None,
+    work_dir: str | Path | None = None,
+) -> Sim2SimReport:
+    """Compare `episodes` episodes (seeds seed, seed+1, …) of `policy` in the env and through ROS."""
+    import gymnasium as gym
+
+    import physai.envs  # noqa: F401 (registers the ids)
+    from physai.envs.config import merge_overrides
+    from physai.rl.inference import OnnxPolicy
+
+    onnx = OnnxPolicy(policy)
+    merged = merge_overrides(NOISE_FREE, overrides or {})
+    env = gym.make(task, robot=onnx.contract.robot, overrides=merged).unwrapped
+    if not env.robot_spec.floating_base:
+        raise ValueError(f"sim2sim compares floating-base tasks; {task} runs {env.robot_spec.name}")
+    folder = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="physai-sim2sim-"))
+    report = Sim2SimReport(str(policy), task, episodes, seed)
+    env_fell, ros_fell, env_len, ros_len = [], [], [], []
+    for i in range(episodes):
+        ret, fell, steps, pushes = _env_episode(env, onnx, seed + i)
+        report.env_returns.append(ret)
+        env_fell.append(fell)
+        env_len.append(steps)
+        bag = _ros_episode(policy, env, pushes, steps, folder / f"episode_{i:02d}")
+        ret, fell, steps = _ros_return(env, bag, steps)
+        report.ros_returns.append(ret)
+        ros_fell.append(fell)
+        ros_len.append(steps)
+    dt = env.contract.control_dt_s
+    for target, returns, falls, lengths in (
+        (report.env, report.env_returns, env_fell, env_len),
+        (report.ros, report.ros_returns, ros_fell, ros_len),
+    ):
+        target["mean_return"] = float(np.mean(returns))
+        target["fall_rate"] = float(np.mean(falls))
+        target["mean_episode_seconds"] = float(np.mean(lengths) * dt)
+    return report
+
+
+def _env_episode(env: Any, onnx: Any, seed: int) -> tuple[float, bool, int, list[list[float]]]:
+    """(return, fell, steps, pushes [[t, dvx, dvy], ...]) of one deterministic env episode."""
+    obs, _ = env.reset(seed=seed)
+    total, steps, fell = 0.0, 0, False
+    while True:
+        obs, reward, terminated, truncated, info = env.step(onnx(obs))
+        total += reward
+        steps += 1
+        if terminated or truncated:
+            fell = bool(info.get("fell", terminated))
+            break
+    pushes = [[t, dvx, dvy] for world, t, dvx, dvy in env.task.push_log if world == 0]
+    return total, fell, steps, pushes
+
+
+def _ros_episode(policy: str | Path, env: Any, pushes: list[list[float]], steps: int, folder: Path) -> Path:
+    """Run the lockstep bringup for `steps` control periods with the env's pushes; return the bag."""
+    from physai.bringup.launcher import launch
+
+    bag = folder / "bag"
+    args = {
+        "robot": env.robot_spec.name,
+        "policy": str(policy),
+        "mode": "lockstep",
+        "sim_time": str(steps * env.contract.control_dt_s + 1e-6),
+        "push_schedule": json.dumps(pushes),
+        "soft_start": "0",
+        "record": str(bag),
+    }
+    result = launch("sim", args, duration_s=120, run_dir=folder / "run")
+    if result.exit_code:
+        raise RuntimeError(f"ROS loop failed: {result.failed}")
+    return bag
+
+
+def _ros_return(env: Any, bag: Path, max_steps: int) -> tuple[float, bool, int]:
+    """Rewards of the recorded loop, one per answered command, with the task's reward function."""
+    from physai.envs.balance import balance_reward_terms
+    from physai.record import read_bag
+
+    contract, task = env.contract, env.task
+    names = list(contract.joint_names)
+    default, scale = np.asarray(contract.default_pos), np.asarray(contract.action.scale)
+    states: dict[int, dict[str, Any]] = {}
+    commands: dict[int, np.ndarray] = {}
+    for item in read_bag(bag, topics=["/joint_states", "/odom", "/imu/data", "/joint_commands"]):
+        msg = item.message
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        if item.topic == "/joint_commands":
+            index = [list(msg.name).index(n) for n in names]
+            commands[stamp] = (np.asarray(msg.position)[index] - default) / scale  # the clipped action
+            continue
+        entry = states.setdefault(stamp, {})
+        if item.topic == "/joint_states":
+            index = [list(msg.name).index(n) for n in names]
+            entry["joint_pos"] = np.asarray(msg.position)[index]
+            entry["joint_torque"] = np.asarray(msg.effort)[index]
+        elif item.topic == "/odom":
+            p, q = msg.pose.pose.position, msg.pose.pose.orientation
+            entry["base_pos"], entry["base_quat"] = np.array([p.x, p.y, p.z]), np.array([q.w, q.x, q.y, q.z])
+        else:
+            q = msg.orientation
+            entry["imu_quat"] = np.array([q.w, q.x, q.y, q.z])
+    period_ns = round(contract.control_dt_s * 1e9)
+    total, last_action, fell, steps = 0.0, np.zeros(contract.action_dim), False, 0
+    for k in range(1, max_steps + 1):
+        action = commands.get((k - 1) * period_ns)  # the command answering the state at step k−1
+        state = states.get(k * period_ns)
+        if action is None or state is None or len(state) < 5:
+            break
+        terms, fallen = balance_reward_terms(
+            task.config, _State(**state), action, last_action, task.start_height_m, default, task.spec.effort_limit
+        )
+        total += float(sum(terms.values()))
+        last_action, steps = action, k
+        if fallen:
+            fell = True
+            break
+    return total, fell, steps
+
+
+@dataclass
+class _State:
+    joint_pos: np.ndarray
+    joint_torque: np.ndarray
+    base_pos: np.ndarray
+    base_quat: np.ndarray
+    imu_quat: np.ndarray
