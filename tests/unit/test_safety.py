@@ -150,3 +150,17 @@ def test_output_never_exceeds_limits_under_random_input(spec):
 def test_config_is_validated():
     with pytest.raises(ValueError, match="timeout_s"):
         GuardConfig(timeout_s=0)
+
+
+def test_fault_trip_latches_damping_until_rearm(guard, spec):
+    submit_default(guard, spec, 0.0)
+    assert not is_damping(guard.output(0.001, spec.default_pose), spec)
+    guard.trip("left_knee stale for 25 ms")
+    guard.trip("left_knee stale for 27 ms")  # still the same trip
+    assert is_damping(guard.output(0.002, spec.default_pose), spec)
+    assert guard.mode is GuardMode.FAULT and guard.counts()["fault"] == 1
+    submit_default(guard, spec, 0.003)
+    assert is_damping(guard.output(0.004, spec.default_pose), spec)  # commands alone do not clear it
+    assert guard.rearm() and guard.fault_reason == ""
+    submit_default(guard, spec, 0.005)
+    assert not is_damping(guard.output(0.006, spec.default_pose), spec)

@@ -60,9 +60,9 @@ def run(seconds: float = 20.0, json_path: str | Path | None = None) -> dict:
 
 
 def _launch_summary(folder: Path, extra: dict[str, str], timeout_s: float) -> dict[str, str]:
-    """Run the sim bringup with the shipped policy while recording; the last sim_node diagnostics."""
+    """Run the sim bringup with the shipped policy, recording only /diagnostics; sim_node's last diagnostics."""
     bag = folder / "bag"
-    args = {"policy": str(POLICY), "record": str(bag), **extra}
+    args = {"policy": str(POLICY), "record": str(bag), "record_topics": "/diagnostics", **extra}
     result = launch("sim", args, duration_s=timeout_s, run_dir=folder / "run")
     if result.exit_code:
         raise RuntimeError(f"bench run {extra} failed: {result.failed}")

@@ -15,12 +15,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from physai.bringup.sets import NodeLaunch, bringup, params_yaml
+from physai.bringup.sets import NETNS_BRINGUPS, NodeLaunch, bringup, params_yaml
 
 GRACE_S = 5.0
 """Seconds a node gets to exit after SIGINT before SIGKILL."""
@@ -47,11 +48,46 @@ def localhost_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def start_node(node: NodeLaunch, params: Path, run_dir: Path, env: Mapping[str, str]) -> subprocess.Popen:
-    """Start one node process; stdout and stderr go to <run_dir>/<name>.log."""
+def start_node(
+    node: NodeLaunch, params: Path, run_dir: Path, env: Mapping[str, str], prefix: Sequence[str] = ()
+) -> subprocess.Popen:
+    """Start one node process (after `prefix`, e.g. nsenter); stdout and stderr go to <run_dir>/<name>.log."""
     log = (run_dir / f"{node.name}.log").open("wb")
     cmd = [sys.executable, "-m", node.module, "--ros-args", "-r", f"__node:={node.name}", "--params-file", str(params)]
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=dict(env), start_new_session=True)
+    return subprocess.Popen(
+        [*prefix, *cmd], stdout=log, stderr=subprocess.STDOUT, env=dict(env), start_new_session=True
+    )
+
+
+@contextmanager
+def private_netns() -> Iterator[list[str]]:
+    """A fresh network namespace with only loopback (multicast routed to it); yields the nsenter prefix.
+
+    Used for the HIL bringup: its virtual CAN bus is python-can udp_multicast, which must never reach a real
+    network. Needs root (CAP_SYS_ADMIN). The namespace lives as long as a holder process inside it.
+    """
+    setup = "ip link set lo up multicast on && ip route add 224.0.0.0/4 dev lo && exec sleep infinity"
+    try:
+        holder = subprocess.Popen(["unshare", "--net", "sh", "-c", setup], start_new_session=True)
+    except FileNotFoundError as err:
+        raise RuntimeError("the HIL bringup needs `unshare` (util-linux) for its private network namespace") from err
+    try:
+        deadline = time.monotonic() + 5
+        netns = f"/proc/{holder.pid}/ns/net"
+        while time.monotonic() < deadline:
+            if holder.poll() is not None:
+                raise RuntimeError(
+                    "could not create a private network namespace (needs root / CAP_SYS_ADMIN): the HIL bus "
+                    "(udp_multicast) must stay inside one; run as root or inside your own namespace"
+                )
+            probe = subprocess.run(["nsenter", f"--net={netns}", "ip", "route"], capture_output=True, text=True)
+            if "224.0.0.0/4" in probe.stdout:
+                break
+            time.sleep(0.02)
+        yield ["nsenter", f"--net={netns}", "--"]
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def log_tail(run_dir: Path, name: str, lines: int = 15) -> str:
@@ -84,12 +120,15 @@ def launch(
     def on_signal(signum: int, _frame: object) -> None:
         stop["signal"] = signum
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     procs: list[tuple[NodeLaunch, subprocess.Popen]] = []
     began = time.monotonic()
     failed = None
-    try:
-        procs.extend((node, start_node(node, params, folder, node_env)) for node in nodes)
+    with ExitStack() as stack:  # unwinds: stop the nodes, drop the namespace, restore signal handlers
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        stack.callback(lambda: [signal.signal(s, h) for s, h in previous.items()])
+        prefix = stack.enter_context(private_netns()) if name in NETNS_BRINGUPS else []
+        stack.callback(stop_all, procs)  # runs first: nodes stop before the namespace goes
+        procs.extend((node, start_node(node, params, folder, node_env, prefix)) for node in nodes)
         deadline = None if duration_s is None else began + duration_s + settle_s
         while stop["signal"] is None and (deadline is None or time.monotonic() < deadline):
             dead = [(n, p) for n, p in procs if p.poll() is not None]
@@ -99,10 +138,6 @@ def launch(
                     failed = f"{node.name} exited with code {proc.returncode}:\n{log_tail(folder, node.name)}"
                 break  # a node that finished its job (exit 0, e.g. sim_time reached) ends the launch
             time.sleep(0.05)
-    finally:
-        stop_all(procs)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
     return LaunchResult(1 if failed else 0, folder, failed, time.monotonic() - began)
 
 

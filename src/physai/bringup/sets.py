@@ -41,7 +41,33 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         "push_schedule": ("", "exact pushes as JSON [[t_s, dvx, dvy], ...] (used by sim2sim)"),
         "soft_start": (0.5, "soft-start ramp of the safety guard (s)"),
         "record": ("", "bag directory to record every topic into (rosbag2 MCAP); empty: no recording"),
+        "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
     },
+}
+LAUNCH_ARGUMENTS["hil"] = {
+    "robot": ("testbed_biped", "robot name or robot.yaml path"),
+    "policy": ("", "policy.onnx run by policy_node (its contract gives gains and rates)"),
+    "hardware": ("", "hardware YAML (empty: robot_descriptions/<robot>/hardware.yaml)"),
+    "channel": ("239.74.163.2", "udp_multicast group of the virtual CAN bus (inside the launch's network namespace)"),
+    "faults": ("", "fault injection for the virtual motors, e.g. drop_pct=5,silent_motor=left_knee"),
+    "rate_hz": (500.0, "driver loop rate (Hz)"),
+    "timeout_s": (0.05, "command timeout of the safety guard (s)"),
+    "push": (0.0, "push disturbances on the plant: base velocity change per push (m/s), every 3 s; 0 = none"),
+    "sim_time": (0.0, "stop after this much plant time (s); 0 = run until stopped"),
+    "seed": (0, "reset seed of the plant"),
+    "rt": (True, "try SCHED_FIFO / mlockall for the loops"),
+    "record": ("", "bag directory to record every topic into; empty: no recording"),
+    "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
+}
+LAUNCH_ARGUMENTS["robot"] = {
+    "robot": ("testbed_biped", "robot name or robot.yaml path"),
+    "policy": ("", "policy.onnx run by policy_node; empty: no policy (driver holds damping)"),
+    "hardware": ("", "hardware YAML (empty: robot_descriptions/<robot>/hardware.yaml)"),
+    "rate_hz": (500.0, "driver loop rate (Hz)"),
+    "timeout_s": (0.05, "command timeout of the safety guard (s)"),
+    "rt": (True, "try SCHED_FIFO / mlockall for the driver loop"),
+    "record": ("", "bag directory to record every topic into; empty: no recording"),
+    "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
 }
 """Per set: argument → (default, help). Values given as strings are converted to the default's type."""
 
@@ -69,24 +95,55 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
             },
         )
     ]
+    return _policy_and_recorder(args, nodes, "state" if lockstep else "timer")
+
+
+def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer") -> list[NodeLaunch]:
     if args["policy"]:
-        trigger = "state" if lockstep else "timer"
-        nodes.append(
-            NodeLaunch(
-                "policy_node",
-                "policy_node",
-                "physai.ros.policy_node",
-                {"policy": args["policy"], "robot": args["robot"], "trigger": trigger},
-            )
-        )
+        params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger}
+        nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params))
     if args["record"]:
-        nodes.insert(
-            0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", {"bag": args["record"]})
-        )
+        params = {"bag": args["record"], "topics": args["record_topics"]}
+        nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
     return nodes
 
 
-BRINGUPS: dict[str, Callable[[Mapping[str, Any]], list[NodeLaunch]]] = {"sim": _sim}
+def _driver(args: Mapping[str, Any], bus: Mapping[str, str]) -> NodeLaunch:
+    params = {
+        "robot": args["robot"],
+        "hardware": args["hardware"],
+        "policy": args["policy"],
+        "rate_hz": args["rate_hz"],
+        "timeout_s": args["timeout_s"],
+        "realtime_priority": args["rt"],
+        **bus,
+    }
+    return NodeLaunch("driver_node", "driver_node", "physai.ros.driver_node", params)
+
+
+def _hil(args: Mapping[str, Any]) -> list[NodeLaunch]:
+    bus = {"bus_interface": "udp_multicast", "bus_channel": args["channel"]}
+    plant = {
+        "robot": args["robot"],
+        "hardware": args["hardware"],
+        "faults": args["faults"],
+        "push_velocity_m_s": args["push"],
+        "max_sim_time_s": args["sim_time"],
+        "seed": args["seed"],
+        "realtime_priority": args["rt"],
+        **bus,
+    }
+    nodes = [NodeLaunch("motor_sim_node", "motor_sim_node", "physai.ros.motor_sim_node", plant), _driver(args, bus)]
+    return _policy_and_recorder(args, nodes)
+
+
+def _robot(args: Mapping[str, Any]) -> list[NodeLaunch]:
+    return _policy_and_recorder(args, [_driver(args, {})])
+
+
+BRINGUPS: dict[str, Callable[[Mapping[str, Any]], list[NodeLaunch]]] = {"sim": _sim, "hil": _hil, "robot": _robot}
+NETNS_BRINGUPS = ("hil",)
+"""Sets whose virtual CAN bus (udp_multicast) must stay inside a private network namespace."""
 
 
 def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:

@@ -263,8 +263,9 @@ class RateLoop:
         if self.realtime:
             self._apply_realtime()
         else:
-            for key in ("sched_fifo", "affinity", "mlockall", "timer_slack"):
+            for key in ("sched_fifo", "affinity", "mlockall"):
                 self.rt_status[key] = _SKIPPED
+            self.rt_status["timer_slack"] = self._try_timer_slack()  # unprivileged: always worth it
         gc.collect()
         gc.freeze()
         self.rt_status["gc"] = f"frozen ({gc.get_freeze_count()} objects)"

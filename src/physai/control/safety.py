@@ -2,8 +2,9 @@
 
 What it does, in order of precedence:
 
-1. **E-stop**: `estop(True)` latches damping. Releasing (`estop(False)`) is not enough; `rearm()` is also
-   needed, and the next command then soft-starts from the measured pose.
+1. **E-stop / fault**: `estop(True)` or `trip(reason)` (a hardware fault seen by the driver) latches damping.
+   Releasing the e-stop is not enough; `rearm()` is also needed, and the next command then soft-starts from
+   the measured pose.
 2. **Command timeout**: no valid command for `timeout_s` → damping (kp = 0, kd = damping gain, τ_ff = 0).
    When commands resume, the guard soft-starts again.
 3. **Validation** (`submit`): a message naming an unknown joint or the same joint twice, with NaN/Inf, or
@@ -44,6 +45,9 @@ class GuardMode(enum.Enum):
     """Commands stopped arriving: damping."""
     ESTOP = "estop"
     """E-stop latched (or released but not re-armed): damping."""
+    FAULT = "fault"
+    """A hardware fault tripped the guard (stale motor, over-temperature, drive error, implausible jump):
+    damping until `rearm`."""
 
 
 class Event(enum.Enum):
@@ -60,6 +64,7 @@ class Event(enum.Enum):
     CLAMPED_GAIN = "clamped_gain"
     TIMEOUT = "timeout"
     ESTOP = "estop"
+    FAULT = "fault"
     REARM = "rearm"
 
 
@@ -112,6 +117,8 @@ class SafetyGuard:
         self._ramp_from: np.ndarray | None = None
         self._estop_latched = False
         self._armed = True
+        self.fault_reason = ""
+        """Why the guard tripped (empty when it has not)."""
         self.mode = GuardMode.WAITING
 
     # ---- inputs ----------------------------------------------------------------------------------
@@ -165,6 +172,13 @@ class SafetyGuard:
             self._armed = False
         self._estop_latched = engaged
 
+    def trip(self, reason: str) -> None:
+        """Latch damping because of a hardware fault (counted once per trip); `rearm` clears it."""
+        if self._armed or not self.fault_reason:
+            self.events[Event.FAULT] += 1
+        self._armed = False
+        self.fault_reason = reason
+
     def rearm(self) -> bool:
         """Leave e-stop damping once the e-stop is released; the next command soft-starts. Returns success."""
         if self._estop_latched:
@@ -172,6 +186,7 @@ class SafetyGuard:
         if not self._armed:
             self.events[Event.REARM] += 1
         self._armed = True
+        self.fault_reason = ""
         self._last_command_s = None  # stale commands from before the e-stop do not count
         return True
 
@@ -179,7 +194,7 @@ class SafetyGuard:
     def output(self, now_s: float, measured_q: np.ndarray) -> JointCommand:
         """The command to apply at `now_s` given the measured joint positions (rad), shape (n_joints,)."""
         if not self._armed:
-            self.mode = GuardMode.ESTOP
+            self.mode = GuardMode.FAULT if self.fault_reason and not self._estop_latched else GuardMode.ESTOP
             self._ramp_start_s = None
             return self._damping
         if self._last_command_s is None:

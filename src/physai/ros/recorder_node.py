@@ -39,10 +39,19 @@ class RecorderNodeConfig:
 
     bag: str = ""
     """Bag directory to create (rosbag2 layout: <bag>/<name>_0.mcap + metadata.yaml)."""
+    topics: str = ""
+    """Comma-separated subset of TOPICS to record ("" = all)."""
 
     def __post_init__(self) -> None:
         if not self.bag:
             raise ValueError("parameter 'bag' is empty; expected a directory path for the recording")
+        unknown = [t for t in self.selected() if t not in TOPICS]
+        if unknown:
+            raise ValueError(f"parameter 'topics' names {unknown}; expected a subset of {', '.join(TOPICS)}")
+
+    def selected(self) -> list[str]:
+        """The topics to record."""
+        return [t.strip() for t in self.topics.split(",") if t.strip()] or list(TOPICS)
 
 
 def message_class(type_name: str) -> type:
@@ -58,7 +67,8 @@ class RecorderNode(Node):
         super().__init__("recorder_node")
         self.config = declare_and_read(self, RecorderNodeConfig)
         self.recorder = McapRecorder(self.config.bag)
-        for topic, type_name in TOPICS.items():
+        for topic in self.config.selected():
+            type_name = TOPICS[topic]
             latched = topic == "/estop"
             profile = QoSProfile(
                 depth=1 if latched else 200,

@@ -1,0 +1,233 @@
+"""driver_node: the robot's actuators over CAN behind the physai topic contract; SafetyGuard owns every command.
+
+Start-up: validate the hardware YAML against the robot, enter motor mode, wait for every motor's first reply
+(measured pose), then run a RateLoop (500 Hz–1 kHz): read feedback → check faults → guard → write one frame
+per motor → publish /joint_states from real feedback. Faults — a motor whose feedback is older than the
+config's stale timeout, over-temperature, a drive error code, an implausible position jump — trip the guard
+into damping (latched until ~/rearm) and are reported on /diagnostics with the motor's name. A clean exit
+sends exit-motor-mode / stop frames. Subscribes /joint_commands, /estop, ~/rearm.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Bool, Empty
+
+from physai.control import GuardConfig, RateLoop, SafetyGuard
+from physai.drivers.can_bus import CanActuatorBus, open_bus
+from physai.drivers.config import HardwareConfig
+from physai.paths import robot_descriptions_dir
+from physai.robot import RobotSpec
+from physai.ros import convert, qos
+from physai.ros.params import declare_and_read
+
+
+@dataclass(frozen=True)
+class DriverNodeConfig:
+    """Parameters of driver_node."""
+
+    robot: str = "testbed_biped"
+    """Robot name or robot.yaml path."""
+    hardware: str = ""
+    """Hardware YAML ("" → robot_descriptions/<robot>/hardware.yaml)."""
+    policy: str = ""
+    """policy.onnx whose contract supplies kp/kd ("" → robot.yaml gains)."""
+    bus_interface: str = ""
+    """Override of the YAML's bus interface (e.g. udp_multicast for HIL)."""
+    bus_channel: str = ""
+    """Override of the YAML's bus channel."""
+    rate_hz: float = 500.0
+    """Control loop rate (Hz), 500–1000."""
+    timeout_s: float = 0.05
+    """Command timeout → damping (s)."""
+    soft_start_s: float = 0.5
+    """Ramp from the measured pose to the first command (s)."""
+    damping_kd_scale: float = 1.0
+    """Damping gain = this × default kd."""
+    max_temperature_c: float = 80.0
+    """A motor hotter than this trips the guard (°C)."""
+    max_jump_rad: float = 0.3
+    """A position change larger than this between two loop ticks trips the guard (rad)."""
+    startup_timeout_s: float = 3.0
+    """Every motor must answer within this after enabling (s)."""
+    realtime_priority: bool = True
+    """Try SCHED_FIFO / mlockall for the loop (reported in /diagnostics when refused)."""
+    diagnostics_period_s: float = 0.5
+    """Period of /diagnostics (s); guard mode changes are published at once."""
+
+    def __post_init__(self) -> None:
+        if not 100.0 <= self.rate_hz <= 2000.0:
+            raise ValueError(f"parameter 'rate_hz' is {self.rate_hz}; expected 100–2000 (500–1000 typical)")
+
+
+class DriverNode(Node):
+    """The hardware node. `run()` blocks until shutdown."""
+
+    def __init__(self) -> None:
+        super().__init__("driver_node")
+        self.config = cfg = declare_and_read(self, DriverNodeConfig)
+        self.spec = RobotSpec.load(cfg.robot)
+        hardware = cfg.hardware or str(robot_descriptions_dir() / self.spec.name / "hardware.yaml")
+        self.hardware = HardwareConfig.load(hardware, self.spec)
+        self.guard = SafetyGuard(self.spec, GuardConfig(cfg.timeout_s, cfg.damping_kd_scale, cfg.soft_start_s))
+        if cfg.policy:
+            from physai.contract import read_from_onnx
+
+            contract = read_from_onnx(cfg.policy)
+            contract.check(self.spec)
+            self.guard.set_gains(np.asarray(contract.kp), np.asarray(contract.kd))
+        bus = open_bus(self.hardware, interface=cfg.bus_interface or None, channel=cfg.bus_channel or None)
+        self.bus = CanActuatorBus(self.hardware, bus)
+        self.lock = threading.Lock()
+        self.loop = RateLoop(1.0 / cfg.rate_hz, realtime=cfg.realtime_priority, name="driver_loop")
+        self.faults: dict[str, str] = {}
+        self.last_mode = self.guard.mode
+        self.previous_q: np.ndarray | None = None
+        self.pub_joints = self.create_publisher(JointState, "/joint_states", qos.SENSOR)
+        self.pub_applied = self.create_publisher(JointState, "~/applied", qos.RELIABLE)
+        self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
+        self.create_subscription(JointState, "/joint_commands", self.on_command, qos.COMMAND)
+        self.create_subscription(Bool, "/estop", self.on_estop, qos.LATCHED)
+        self.create_subscription(Empty, "~/rearm", self.on_rearm, qos.RELIABLE)
+        self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
+        self.commands = 0
+
+    # ---- inputs ----------------------------------------------------------------------------------------
+    def on_command(self, msg: JointState) -> None:
+        """Offer /joint_commands to the guard."""
+        with self.lock:
+            self.guard.submit(msg.name, msg.position, msg.velocity, msg.effort, now_s=time.monotonic())
+            self.commands += 1
+
+    def on_estop(self, msg: Bool) -> None:
+        """E-stop: True latches damping at the next tick; release needs ~/rearm."""
+        with self.lock:
+            self.guard.estop(bool(msg.data))
+
+    def on_rearm(self, _msg: Empty) -> None:
+        """Clear a released e-stop or a fault whose cause is gone."""
+        with self.lock:
+            if not self.faults:
+                self.guard.rearm()
+
+    # ---- the loop ----------------------------------------------------------------------------------------
+    def start_motors(self) -> None:
+        """Enter motor mode and wait until every motor has answered (its measured pose starts the soft start)."""
+        self.bus.enable()
+        deadline = time.monotonic() + self.config.startup_timeout_s
+        while True:
+            now = time.monotonic()
+            fb = self.bus.read_state(now)
+            missing = [m.joint for m, age in zip(self.hardware.motors, fb.age_s, strict=True) if not np.isfinite(age)]
+            if not missing:
+                return
+            if now > deadline:
+                raise RuntimeError(
+                    f"no reply within {self.config.startup_timeout_s} s from motors of {', '.join(missing)}"
+                )
+            self.bus.estop(self.spec.kd, now)  # damping frames make MIT drives answer with their state
+            time.sleep(0.01)
+
+    def check_faults(self, fb: object) -> dict[str, str]:
+        """Fault reasons by joint from one feedback sample."""
+        faults = {}
+        cfg = self.config
+        for i, joint in enumerate(self.spec.joint_names):
+            if fb.stale[i]:
+                faults[joint] = f"stale feedback ({fb.age_s[i] * 1000:.0f} ms old)"
+            elif fb.error[i]:
+                faults[joint] = f"drive error code {int(fb.error[i])}"
+            elif fb.temperature_c[i] > cfg.max_temperature_c:
+                faults[joint] = f"over-temperature {fb.temperature_c[i]:.0f} °C"
+            elif self.previous_q is not None and abs(fb.position[i] - self.previous_q[i]) > cfg.max_jump_rad:
+                faults[joint] = f"implausible jump {fb.position[i] - self.previous_q[i]:+.2f} rad in one tick"
+        return faults
+
+    def tick(self) -> None:
+        """Read, check, guard, write, publish."""
+        now = time.monotonic()
+        fb = self.bus.read_state(now)
+        with self.lock:
+            faults = self.check_faults(fb)
+            if faults:
+                self.guard.trip("; ".join(f"{j}: {why}" for j, why in faults.items()))
+            self.faults = faults
+            self.previous_q = fb.position
+            command = self.guard.output(now, fb.position)
+            mode_changed = self.guard.mode is not self.last_mode
+            self.last_mode = self.guard.mode
+        sent = self.bus.write_command(command, now)
+        stamp = convert.stamp_from_ns(time.time_ns())
+        names = self.spec.joint_names
+        self.pub_joints.publish(convert.joint_state_msg(names, fb.position, fb.velocity, fb.torque, stamp))
+        self.pub_applied.publish(convert.joint_state_msg(names, sent.q, sent.dq, sent.tau_ff, stamp))
+        if mode_changed:
+            self.publish_diagnostics()
+
+    def run(self) -> None:
+        """The control loop, until shutdown."""
+        sys.setswitchinterval(1e-4)
+        self.start_motors()
+        self.loop.start()
+        while rclpy.ok():
+            self.loop.wait()
+            self.tick()
+
+    def publish_diagnostics(self) -> None:
+        """Guard mode/events, faults per motor, bus counters and loop timing on /diagnostics."""
+        mode = self.guard.mode.value
+        values = {"mode": mode, "fault_reason": self.guard.fault_reason or "-", **self.guard.counts()}
+        values.update(self.loop.stats().as_dict())
+        values.update({f"bus_{k}": v for k, v in self.bus.health().items()})
+        level = convert.OK if mode in ("active", "soft_start") else convert.WARN
+        statuses = [convert.diagnostic_status("driver_node: safety", level, f"guard {mode}", values, self.spec.name)]
+        statuses += [
+            convert.diagnostic_status(f"driver_node: motor {joint}", convert.ERROR, why, {"joint": joint})
+            for joint, why in self.faults.items()
+        ]
+        self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), statuses))
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console entry point `driver_node`."""
+    rclpy.init(args=args)
+    try:
+        node = DriverNode()
+    except (ValueError, FileNotFoundError, OSError) as err:
+        print(f"driver_node: refusing to start: {err}", file=sys.stderr)
+        rclpy.try_shutdown()
+        sys.exit(1)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    code = 0
+    try:
+        node.run()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except RuntimeError as err:
+        print(f"driver_node: {err}", file=sys.stderr)
+        code = 1
+    finally:
+        node.loop.stop()
+        node.bus.disable()  # exit motor mode / stop: motors go limp under their own firmware
+        node.bus.close()
+        executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=2.0)
+        node.destroy_node()
+        rclpy.try_shutdown()
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
