@@ -33,7 +33,8 @@ def fake_launch(monkeypatch):
             self.name = name
 
         def perform(self, context):
-            return values.get(self.name, str(LAUNCH_ARGUMENTS["sim"][self.name][0]))
+            defaults = {k: v for spec in LAUNCH_ARGUMENTS.values() for k, (v, _) in spec.items()}
+            return values.get(self.name, str(defaults[self.name]))
 
     substitutions.LaunchConfiguration = LaunchConfiguration
     launch_ros = types.ModuleType("launch_ros")
@@ -55,6 +56,14 @@ def load(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.mark.parametrize("name", ["hil", "robot"])
+def test_every_set_has_a_launch_file(fake_launch, name):
+    fake_launch.update({"policy": "/p/policy.onnx"})
+    entities = load(name).generate_launch_description()
+    nodes = entities[-1].kwargs["function"](context=None)
+    assert [n.kwargs["name"] for n in nodes] == [n.name for n in bringup(name, {"policy": "/p/policy.onnx"})]
 
 
 def test_sim_launch_builds_the_bringup_nodes(fake_launch):

@@ -1,0 +1,31 @@
+"""The body of every launch/<set>.launch.py: a launch_ros description of a physai.bringup node set.
+
+Imports ROS 2's launch packages only when called (they exist on ROS 2 machines, not in the venv).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from physai.bringup.sets import LAUNCH_ARGUMENTS, bringup
+
+
+def generate_launch_description(set_name: str) -> Any:
+    """DeclareLaunchArgument per physai launch argument, and the set's Node actions with their parameters."""
+    from launch import LaunchDescription
+    from launch.actions import DeclareLaunchArgument, OpaqueFunction
+    from launch.substitutions import LaunchConfiguration
+    from launch_ros.actions import Node
+
+    def nodes(context: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        given = {name: LaunchConfiguration(name).perform(context) for name in LAUNCH_ARGUMENTS[set_name]}
+        return [
+            Node(package="physai", executable=n.executable, name=n.name, parameters=[n.parameters], output="screen")
+            for n in bringup(set_name, given)
+        ]
+
+    declared = [
+        DeclareLaunchArgument(name, default_value=str(default), description=help_text)
+        for name, (default, help_text) in LAUNCH_ARGUMENTS[set_name].items()
+    ]
+    return LaunchDescription([*declared, OpaqueFunction(function=nodes)])
