@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import signal
 from pathlib import Path
 
 import pytest
@@ -94,8 +95,10 @@ def test_two_trial_reach_sweep_on_loopback_ray(tmp_path):
         num_cpus=2,
         verbose=0,
     )
+    handler = signal.getsignal(signal.SIGINT)
     result = run_sweep(config)
     assert not ray.is_initialized()  # the sweep's local Ray is shut down
+    assert signal.getsignal(signal.SIGINT) is handler  # and Ray Tune's SIGINT handler is gone
     assert result.ray_address.startswith("127.0.0.1:")  # GCS on loopback
     assert not result.errors and len(result.rows) == 2
     returns = [row["mean_return"] for row in result.rows]

@@ -29,7 +29,7 @@ def test_short_training_run_produces_a_loadable_policy(tmp_path, capsys):
     assert action.shape == env.action_space.shape
     assert "trained 2,048 steps" in capsys.readouterr().out
 
-    assert main([*argv[:4], "4096", *argv[5:], "--resume", "--no-progress"]) == 0  # continues to 4096
+    assert main([*argv[:3], "4096", *argv[4:], "--resume", "--no-progress"]) == 0  # continues to 4096
     assert (out / "checkpoints" / "ckpt_4096_steps.zip").is_file()
 
     exported = tmp_path / "ckpt.onnx"

@@ -29,6 +29,7 @@ import json
 import math
 import os
 import re
+import signal
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -357,7 +358,12 @@ def run_sweep(config: SweepConfig) -> SweepResult:
                 failure_config=tune.FailureConfig(max_failures=0),
             ),
         )
-        grid = tuner.fit()
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            grid = tuner.fit()
+        finally:  # Ray Tune installs its own SIGINT handler and leaves it behind
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         rows, errors = [], []
         for result in grid:
             trial_config = dict(result.config or {})
