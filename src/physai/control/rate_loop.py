@@ -280,6 +280,12 @@ class RateLoop:
         self.tick_start_ns = self.start_ns
         return self
 
+    def resync(self) -> None:
+        """Restart the deadline grid at now, e.g. after a blocking start-up step; counters are kept."""
+        self._k = 1
+        self.start_ns = time.monotonic_ns()
+        self.tick_start_ns = self.start_ns
+
     def stop(self) -> None:
         """Stop the loop and restore the thread's scheduling policy, affinity and timer slack."""
         while self._restore:

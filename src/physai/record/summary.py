@@ -31,7 +31,7 @@ class RunSummary:
 
     def table(self) -> str:
         """Human-readable summary."""
-        sim = self.diagnostics.get("sim_node: safety", {})
+        sim = self.diagnostics.get("sim_node: safety") or self.diagnostics.get("driver_node: safety", {})
         policy = self.diagnostics.get("policy_node: policy", {})
         events = {
             k: v

@@ -158,12 +158,17 @@ class DriverNode(Node):
         fb = self.bus.read_state(now)
         with self.lock:
             faults = self.check_faults(fb)
+            if faults and faults.keys() != self.faults.keys():
+                reason = "; ".join(f"{j}: {why}" for j, why in faults.items())
+                self.get_logger().error(f"fault → damping: {reason}")
             if faults:
                 self.guard.trip("; ".join(f"{j}: {why}" for j, why in faults.items()))
             self.faults = faults
             self.previous_q = fb.position
             command = self.guard.output(now, fb.position)
             mode_changed = self.guard.mode is not self.last_mode
+            if mode_changed:
+                self.get_logger().info(f"guard {self.last_mode.value} → {self.guard.mode.value}")
             self.last_mode = self.guard.mode
         sent = self.bus.write_command(command, now)
         stamp = convert.stamp_from_ns(time.time_ns())
@@ -176,8 +181,9 @@ class DriverNode(Node):
     def run(self) -> None:
         """The control loop, until shutdown."""
         sys.setswitchinterval(1e-4)
+        self.loop.start()  # SCHED_FIFO, mlockall and gc.freeze first: they take a while on a large process
         self.start_motors()
-        self.loop.start()
+        self.loop.resync()
         while rclpy.ok():
             self.loop.wait()
             self.tick()

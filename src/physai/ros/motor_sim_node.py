@@ -1,0 +1,173 @@
+"""motor_sim_node: virtual motors on a CAN bus, answering from a MuJoCo plant (hardware-in-the-loop).
+
+Runs a RateLoop at the physics rate: take in the host's frames (decode the real bytes, reply as the drives
+would), advance the plant one physics step with the motors' commands, and publish what the robot's own
+sensors would: /imu/data (the plant's IMU, in place of the robot's), plus /odom (ground truth, for
+recordings and fall checks) and /clock. Fault injection (`faults`, e.g. "drop_pct=5,silent_motor=left_knee")
+acts on the bus as a lossy or failing one would.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Imu
+
+from physai.control import RateLoop
+from physai.drivers.can_bus import open_bus
+from physai.drivers.config import HardwareConfig
+from physai.drivers.faults import FaultConfig
+from physai.drivers.virtual_motors import VirtualMotorBank
+from physai.paths import robot_descriptions_dir
+from physai.ros import convert, qos
+from physai.ros.params import declare_and_read
+from physai.sim import Simulator
+
+
+@dataclass(frozen=True)
+class MotorSimNodeConfig:
+    """Parameters of motor_sim_node."""
+
+    robot: str = "testbed_biped"
+    """Robot name or robot.yaml path."""
+    scene: str = "flat"
+    """Scene of the plant."""
+    hardware: str = ""
+    """Hardware YAML ("" → robot_descriptions/<robot>/hardware.yaml)."""
+    bus_interface: str = "udp_multicast"
+    """python-can interface of the virtual bus."""
+    bus_channel: str = "239.74.163.2"
+    """Channel / multicast group."""
+    faults: str = ""
+    """Fault injection, "key=value,…" (physai.drivers.faults.FaultConfig); times are plant seconds."""
+    seed: int = 0
+    """Seed of the plant reset and of the fault injection."""
+    push_velocity_m_s: float = 0.0
+    """Push disturbances on the plant: base velocity change per push (m/s), random direction; 0 = none."""
+    push_interval_s: float = 3.0
+    """Plant time between pushes (s)."""
+    max_sim_time_s: float = 0.0
+    """Exit cleanly (code 0) at this plant time (s); 0 = run until shut down."""
+    imu_frame: str = "imu_link"
+    """frame_id of /imu/data."""
+    gantry: bool = True
+    """Hold the plant still (time frozen at the start pose) until every motor is enabled and commanded, like a
+    robot hanging in its gantry while the driver comes up."""
+    realtime_priority: bool = True
+    """Try SCHED_FIFO / mlockall for the plant loop."""
+
+
+class MotorSimNode(Node):
+    """The plant and its motors."""
+
+    def __init__(self) -> None:
+        super().__init__("motor_sim_node")
+        self.config = cfg = declare_and_read(self, MotorSimNodeConfig)
+        self.sim = Simulator(cfg.robot, cfg.scene)
+        self.sim.reset(seed=cfg.seed)
+        spec = self.sim.spec
+        hardware = HardwareConfig.load(
+            cfg.hardware or str(robot_descriptions_dir() / spec.name / "hardware.yaml"), spec
+        )
+        self.faults = FaultConfig.parse(cfg.faults) if cfg.faults else None
+        self.bus = open_bus(hardware, interface=cfg.bus_interface, channel=cfg.bus_channel)
+        self.bank = VirtualMotorBank(hardware, self.sim, self.bus, faults=self.faults, seed=cfg.seed)
+        self.loop = RateLoop(self.sim.physics_dt, realtime=cfg.realtime_priority, name="plant_loop")
+        self.decimation = max(1, round(0.02 / self.sim.physics_dt))
+        self.rng = np.random.default_rng(cfg.seed)
+        self.next_push_s = cfg.push_interval_s
+        self.pushes = 0
+        self.released = not cfg.gantry
+        self.pub_imu = self.create_publisher(Imu, "/imu/data", qos.SENSOR)
+        self.pub_odom = self.create_publisher(convert.Odometry, "/odom", qos.SENSOR)
+        self.pub_clock = self.create_publisher(Clock, "/clock", 10)
+        self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
+        self.create_timer(0.5, self.publish_diagnostics)
+
+    def tick(self, index: int) -> None:
+        """One physics step: frames in/out, plant step, sensor messages."""
+        now = float(self.sim.data.time)
+        self.bank.process_frames(now)
+        if not self.released:
+            self.released = all(m.applying_torque for m in self.bank.motor_states().values())
+            if not self.released:
+                return
+        if self.config.push_velocity_m_s > 0 and now >= self.next_push_s:
+            self.push()
+        self.bank.step(1)
+        state = self.sim.state()
+        stamp = convert.stamp_from_ns(round(float(state.time_s) * 1e9))
+        self.pub_imu.publish(convert.imu_msg(state, stamp, self.config.imu_frame))
+        self.pub_clock.publish(Clock(clock=stamp))
+        if index % self.decimation == 0:
+            self.pub_odom.publish(convert.odom_msg(state, stamp, self.config.imu_frame))
+
+    def push(self) -> None:
+        """A horizontal velocity change of the floating base, random direction."""
+        heading = self.rng.uniform(0.0, 2.0 * np.pi)
+        dof = self.sim.model.jnt_dofadr[self.sim.model.body(self.sim.spec.base_body).jntadr[0]]
+        self.sim.data.qvel[dof : dof + 2] += self.config.push_velocity_m_s * np.array(
+            [np.cos(heading), np.sin(heading)]
+        )
+        self.pushes += 1
+        self.next_push_s += self.config.push_interval_s
+
+    def run(self) -> None:
+        """The plant loop at the physics rate, until shutdown or max_sim_time_s."""
+        sys.setswitchinterval(1e-4)
+        self.loop.start()
+        index = 0
+        limit = self.config.max_sim_time_s
+        while rclpy.ok() and not (limit and self.sim.data.time >= limit):
+            self.loop.wait()
+            self.tick(index)
+            index += 1
+
+    def publish_diagnostics(self) -> None:
+        """Bank counters (frames, faults injected), pushes and loop timing on /diagnostics."""
+        values = {k: v for k, v in self.bank.stats.items() if not isinstance(v, dict)}
+        values.update(self.loop.stats().as_dict(), pushes=self.pushes, sim_time_s=f"{self.sim.data.time:.3f}")
+        values["gantry"] = "released" if self.released else "holding until every motor is commanded"
+        values["faults"] = self.config.faults or "none"
+        status = convert.diagnostic_status(
+            "motor_sim_node: plant", convert.OK, "virtual motors", values, self.sim.spec.name
+        )
+        self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status]))
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console entry point `motor_sim_node`."""
+    rclpy.init(args=args)
+    try:
+        node = MotorSimNode()
+    except (ValueError, FileNotFoundError, OSError) as err:
+        print(f"motor_sim_node: refusing to start: {err}", file=sys.stderr)
+        rclpy.try_shutdown()
+        sys.exit(1)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    try:
+        node.run()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.loop.stop()
+        executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=2.0)
+        node.bus.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    main()
