@@ -64,7 +64,8 @@ def private_netns() -> Iterator[list[str]]:
     """A fresh network namespace with only loopback (multicast routed to it); yields the nsenter prefix.
 
     Used for the HIL bringup: its virtual CAN bus is python-can udp_multicast, which must never reach a real
-    network. Needs root (CAP_SYS_ADMIN). The namespace lives as long as a holder process inside it.
+    network. Needs root (CAP_SYS_ADMIN). The namespace lives as long as a holder process inside it. A caller
+    that already runs inside its own namespace sets PHYSAI_IN_NETNS=1 and the launch uses it as it is.
     """
     setup = "ip link set lo up multicast on && ip route add 224.0.0.0/4 dev lo && exec sleep infinity"
     try:
@@ -126,7 +127,8 @@ def launch(
     with ExitStack() as stack:  # unwinds: stop the nodes, drop the namespace, restore signal handlers
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         stack.callback(lambda: [signal.signal(s, h) for s, h in previous.items()])
-        prefix = stack.enter_context(private_netns()) if name in NETNS_BRINGUPS else []
+        isolate = name in NETNS_BRINGUPS and os.environ.get("PHYSAI_IN_NETNS") != "1"  # not already inside one
+        prefix = stack.enter_context(private_netns()) if isolate else []
         stack.callback(stop_all, procs)  # runs first: nodes stop before the namespace goes
         procs.extend((node, start_node(node, params, folder, node_env, prefix)) for node in nodes)
         deadline = None if duration_s is None else began + duration_s + settle_s

@@ -61,6 +61,10 @@ class ActuatorBus(ABC):
         """Take in every reply received so far; return the latest feedback per joint."""
 
     @abstractmethod
+    def not_running(self) -> list[str]:
+        """Joints whose motor has not confirmed it is in command mode (start-up waits for an empty list)."""
+
+    @abstractmethod
     def health(self) -> dict[str, str]:
         """Counters for diagnostics (frames sent/received, decode errors, bus errors)."""
 

@@ -57,6 +57,7 @@ class CanActuatorBus(ActuatorBus):
         self._temperature = np.full(n, np.nan)
         self._error = np.zeros(n, dtype=np.int64)
         self._last_rx = np.full(n, -np.inf)
+        self._running = np.array([m.protocol == "mit" for m in config.motors])  # Robstride: mode RUN reported
         self.counters: Counter[str] = Counter()
 
     # ---- modes -------------------------------------------------------------------------------------------
@@ -125,6 +126,7 @@ class CanActuatorBus(ActuatorBus):
                 return
             i = self._rs[motor_id]
             fb = robstride.decode_feedback(msg.arbitration_id, bytes(msg.data), self._limits[i])
+            self._running[i] = fb.mode == robstride.MotorMode.RUN
             self._store(i, now_s, fb.position, fb.velocity, fb.torque, fb.temperature_c, int(fb.faults))
         except (CodecError, ValueError):
             self.counters["decode_errors"] += 1
@@ -145,6 +147,14 @@ class CanActuatorBus(ActuatorBus):
             self.counters["frames_sent"] += 1
         except can.CanError:
             self.counters["send_errors"] += 1
+
+    def not_running(self) -> list[str]:
+        """Joints whose motor has not answered yet or (Robstride) does not report run mode."""
+        return [
+            m.joint
+            for m, rx, running in zip(self.config.motors, self._last_rx, self._running, strict=True)
+            if not (np.isfinite(rx) and running)
+        ]
 
     def health(self) -> dict[str, str]:
         """Frame counters for /diagnostics."""

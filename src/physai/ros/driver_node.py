@@ -57,6 +57,7 @@ class DriverNodeConfig:
     """A motor hotter than this trips the guard (°C)."""
     max_jump_rad: float = 0.3
     """A position change larger than this between two loop ticks trips the guard (rad)."""
+
     startup_timeout_s: float = 3.0
     """Every motor must answer within this after enabling (s)."""
     realtime_priority: bool = True
@@ -92,6 +93,7 @@ class DriverNode(Node):
         self.faults: dict[str, str] = {}
         self.last_mode = self.guard.mode
         self.previous_q: np.ndarray | None = None
+
         self.pub_joints = self.create_publisher(JointState, "/joint_states", qos.SENSOR)
         self.pub_applied = self.create_publisher(JointState, "~/applied", qos.RELIABLE)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
@@ -121,26 +123,26 @@ class DriverNode(Node):
 
     # ---- the loop ----------------------------------------------------------------------------------------
     def start_motors(self) -> None:
-        """Enter motor mode and wait until every motor has answered (its measured pose starts the soft start)."""
-        self.bus.enable()
+        """Enter motor mode until every motor confirms (frames can be lost), reading the measured pose."""
         deadline = time.monotonic() + self.config.startup_timeout_s
         while True:
+            self.bus.enable()  # idempotent: re-sent until every motor answers in command mode
+            time.sleep(0.02)
             now = time.monotonic()
-            fb = self.bus.read_state(now)
-            missing = [m.joint for m, age in zip(self.hardware.motors, fb.age_s, strict=True) if not np.isfinite(age)]
+            self.bus.read_state(now)
+            missing = self.bus.not_running()
             if not missing:
                 return
             if now > deadline:
                 raise RuntimeError(
-                    f"no reply within {self.config.startup_timeout_s} s from motors of {', '.join(missing)}"
+                    f"motors of {', '.join(missing)} not in command mode after {self.config.startup_timeout_s} s"
                 )
-            self.bus.estop(self.spec.kd, now)  # damping frames make MIT drives answer with their state
-            time.sleep(0.01)
 
     def check_faults(self, fb: object) -> dict[str, str]:
         """Fault reasons by joint from one feedback sample."""
         faults = {}
         cfg = self.config
+
         for i, joint in enumerate(self.spec.joint_names):
             if fb.stale[i]:
                 faults[joint] = f"stale feedback ({fb.age_s[i] * 1000:.0f} ms old)"
@@ -150,6 +152,7 @@ class DriverNode(Node):
                 faults[joint] = f"over-temperature {fb.temperature_c[i]:.0f} °C"
             elif self.previous_q is not None and abs(fb.position[i] - self.previous_q[i]) > cfg.max_jump_rad:
                 faults[joint] = f"implausible jump {fb.position[i] - self.previous_q[i]:+.2f} rad in one tick"
+
         return faults
 
     def tick(self) -> None:

@@ -96,13 +96,12 @@ class MotorSimNode(Node):
         """One physics step: frames in/out, plant step, sensor messages."""
         now = float(self.sim.data.time)
         self.bank.process_frames(now)
-        if not self.released:
+        if not self.released:  # in the gantry: sensors run, time stands still
             self.released = all(m.applying_torque for m in self.bank.motor_states().values())
-            if not self.released:
-                return
-        if self.config.push_velocity_m_s > 0 and now >= self.next_push_s:
-            self.push()
-        self.bank.step(1)
+        if self.released:
+            if self.config.push_velocity_m_s > 0 and now >= self.next_push_s:
+                self.push()
+            self.bank.step(1)
         state = self.sim.state()
         stamp = convert.stamp_from_ns(round(float(state.time_s) * 1e9))
         self.pub_imu.publish(convert.imu_msg(state, stamp, self.config.imu_frame))

@@ -1,0 +1,287 @@
+"""HIL scenarios, each run inside a private network namespace by tests/hil/test_hil.py.
+
+    unshare --net sh -c '<lo + multicast route>; PHYSAI_IN_NETNS=1 python -m tests.hil.scenarios NAME [ARG]'
+
+Everything a scenario starts (virtual motors, driver, policy, recorder, the bus tap and probe nodes) lives in
+that namespace, so the udp_multicast CAN bus and DDS never leave loopback. The scenario prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import can
+import numpy as np
+
+from physai.bringup import bringup, params_yaml
+from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
+from physai.drivers import mit, robstride
+from physai.drivers.bus import to_joint
+from physai.drivers.config import HardwareConfig
+from physai.drivers.limits import CodecError
+from physai.paths import data_root
+from physai.record import read_bag
+from physai.record.summary import summarize
+from physai.robot import RobotSpec
+from physai.sim import JointCommand
+
+POLICY = str(data_root() / "policies" / "biped_balance" / "policy.onnx")
+CHANNEL = "239.74.163.2"
+SPEC = RobotSpec.load("testbed_biped")
+HARDWARE = HardwareConfig.load(data_root() / "robot_descriptions" / "testbed_biped" / "hardware.yaml", SPEC)
+
+
+class BusTap:
+    """Receives every frame on the virtual CAN bus (like candump) in a thread."""
+
+    def __init__(self) -> None:
+        self.bus = can.Bus(interface="udp_multicast", channel=CHANNEL, receive_own_messages=False)
+        self.frames: list[can.Message] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while self.running:
+            msg = self.bus.recv(timeout=0.1)
+            if msg is not None:
+                self.frames.append(msg)
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join()
+        self.bus.shutdown()
+
+
+def command_violations(frames: list[can.Message]) -> tuple[int, list[str]]:
+    """Decode every host→motor command frame; (commands checked, the ones outside the robot's limits)."""
+    mit_ids = {m.can_id: i for i, m in enumerate(HARDWARE.motors) if m.protocol == "mit"}
+    rs_ids = {m.can_id: i for i, m in enumerate(HARDWARE.motors) if m.protocol == "robstride"}
+    checked, bad = 0, []
+    for msg in frames:
+        data = bytes(msg.data)
+        try:
+            if not msg.is_extended_id and msg.arbitration_id in mit_ids and len(data) == 8:
+                if mit.special_frame_kind(data) is not None:
+                    continue
+                i = mit_ids[msg.arbitration_id]
+                c = mit.unpack_command(data, HARDWARE.motors[i].limits)
+                values = (c.position, c.velocity, c.kp, c.kd, c.torque_ff)
+            elif msg.is_extended_id and (msg.arbitration_id >> 24) == robstride.CommType.MOTION_CONTROL:
+                target = msg.arbitration_id & 0xFF
+                if target not in rs_ids:
+                    continue
+                i = rs_ids[target]
+                c = robstride.decode_motion_control(msg.arbitration_id, data, HARDWARE.motors[i].limits)
+                values = (c.position, c.velocity, c.kp, c.kd, c.torque_ff)
+            else:
+                continue
+        except CodecError as err:
+            bad.append(f"undecodable command frame {msg.arbitration_id:#x} {data.hex()}: {err}")
+            continue
+        motor = np.zeros((5, SPEC.n_joints))
+        motor[:, i] = values
+        joint = to_joint(HARDWARE, JointCommand(*motor))
+        j, step = SPEC.joints[i], 2e-3  # one quantization step of slack (16-bit over ±12.5 rad = 0.4 mrad)
+        checks = {
+            "q": j.lower - step <= joint.q[i] <= j.upper + step,
+            "dq": abs(joint.dq[i]) <= j.velocity + 0.05,
+            "tau_ff": abs(joint.tau_ff[i]) <= j.effort + 0.05,
+            "kp": 0 <= joint.kp[i] <= 3 * j.kp + 0.5,
+            "kd": 0 <= joint.kd[i] <= 3 * j.kd + 0.01,
+        }
+        checked += 1
+        bad += [f"{j.name} {k}={getattr(joint, k)[i]:.4f}" for k, ok in checks.items() if not ok]
+    return checked, bad
+
+
+def diag_timeline(bag: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, float]]]:
+    """([(log ns, driver safety values)], [(log ns, plant time s)]) from a recording."""
+    statuses, clock = [], []
+    for item in read_bag(bag, topics=["/diagnostics", "/clock"]):
+        if item.topic == "/clock":
+            clock.append((item.log_time_ns, item.message.clock.sec + item.message.clock.nanosec * 1e-9))
+            continue
+        statuses += [
+            (item.log_time_ns, {kv.key: kv.value for kv in status.values})
+            for status in item.message.status
+            if status.name == "driver_node: safety"
+        ]
+    return statuses, clock
+
+
+def stand(seconds: str = "20") -> dict:
+    """The shipped policy through the CAN path for `seconds` of plant time, pushed, with a bus tap."""
+    work = Path(tempfile.mkdtemp(prefix="hil-stand-"))
+    tap = BusTap()
+    args = {"policy": POLICY, "sim_time": seconds, "push": "0.3", "record": str(work / "bag")}
+    result = launch("hil", args, duration_s=float(seconds) * 3 + 30, run_dir=work / "run")
+    tap.stop()
+    summary = summarize(work / "bag")
+    checked, bad = command_violations(tap.frames)
+    driver = summary.diagnostics.get("driver_node: safety", {})
+    return {
+        "exit_code": result.exit_code,
+        "failed": result.failed,
+        "sim_seconds": summary.sim_seconds,
+        "fell": summary.fell,
+        "max_tilt_rad": summary.max_tilt_rad,
+        "frames": len(tap.frames),
+        "commands_checked": checked,
+        "violations": bad[:20],
+        "driver_accepted": int(driver.get("accepted", 0)),
+        "pushes": int(summary.diagnostics.get("motor_sim_node: plant", {}).get("pushes", 0)),
+    }
+
+
+def fault(spec: str, start_s: str = "2.0") -> dict:
+    """Inject `spec` from plant time `start_s`; when (wall time after the plant reached start_s) and how the
+    driver reacted, and whether it kept running."""
+    work = Path(tempfile.mkdtemp(prefix="hil-fault-"))
+    faults = ",".join(p for p in [spec, f"start_s={start_s}" if "start_s" not in spec else ""] if p)
+    args = {
+        "policy": POLICY,
+        "sim_time": str(float(start_s) + 2.0),
+        "faults": faults,
+        "record": str(work / "bag"),
+        "record_topics": "/diagnostics,/clock",
+    }
+    result = launch("hil", args, duration_s=60, run_dir=work / "run")
+    statuses, clock = diag_timeline(work / "bag")
+    reached = next((t for t, s in clock if s >= float(start_s) - 1e-9), None)
+    ended = next(
+        (t for t, s in clock if s >= float(start_s) + 1.9), clock[-1][0] if clock else 0
+    )  # plant stops at +2 s
+    tripped = next(((t, v) for t, v in statuses if v["mode"] == "fault" and reached and reached <= t < ended), None)
+    last = statuses[-1][1] if statuses else {}
+    return {
+        "exit_code": result.exit_code,
+        "failed": result.failed,
+        "fault_start_seen": reached is not None,
+        "tripped": tripped is not None,
+        "latency_s": (tripped[0] - reached) / 1e9 if tripped else None,
+        "reason": tripped[1]["fault_reason"] if tripped else last.get("fault_reason", ""),
+        "modes": sorted({v["mode"] for _, v in statuses}),
+        "faults_counted": int(last.get("fault", 0)),
+    }
+
+
+def _probe_nodes(extra: dict[str, str]) -> tuple[list, Path]:
+    work = Path(tempfile.mkdtemp(prefix="hil-probe-"))
+    nodes = bringup("hil", {"policy": POLICY, **extra})
+    params = work / "params.yaml"
+    params.write_text(params_yaml(nodes))
+    procs = [(n, start_node(n, params, work, localhost_env())) for n in nodes]
+    return procs, work
+
+
+def _wait_mode(statuses: list, mode: str, after: float, timeout_s: float) -> tuple[float, dict] | None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for t, values in list(statuses):
+            if values["mode"] == mode and t >= after:
+                return t, values
+        time.sleep(0.002)
+    return None
+
+
+def _probe():
+    import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.signals import SignalHandlerOptions
+
+    from physai.ros import qos
+
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
+    node = rclpy.create_node("hil_probe")
+    statuses: list[tuple[float, dict]] = []
+
+    def keep(msg: DiagnosticArray) -> None:
+        now = time.monotonic()
+        statuses.extend(
+            (now, {kv.key: kv.value for kv in status.values})
+            for status in msg.status
+            if status.name == "driver_node: safety"
+        )
+
+    node.create_subscription(DiagnosticArray, "/diagnostics", keep, qos.RELIABLE)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+
+    def close() -> None:
+        executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=2.0)
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+    return node, close, statuses
+
+
+def kill_policy() -> dict:
+    """SIGKILL the policy node once the driver is active: damping within the command timeout, driver alive."""
+    _node, close, statuses = _probe()
+    procs, _ = _probe_nodes({})
+    try:
+        active = _wait_mode(statuses, "active", 0.0, 40)
+        policy = next(p for n, p in procs if n.name == "policy_node")
+        policy.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        damped = _wait_mode(statuses, "timeout", killed, 5)
+        time.sleep(0.5)
+        driver_alive = next(p for n, p in procs if n.name == "driver_node").poll() is None
+    finally:
+        stop_all(procs)
+        close()
+    return {
+        "was_active": active is not None,
+        "latency_s": damped[0] - killed if damped else None,
+        "driver_alive": driver_alive,
+    }
+
+
+def estop() -> dict:
+    """/estop while active: damping at the next driver tick; still damping after release without re-arm."""
+    from std_msgs.msg import Bool
+
+    from physai.ros import qos
+
+    node, close, statuses = _probe()
+    procs, _ = _probe_nodes({})
+    publisher = node.create_publisher(Bool, "/estop", qos.LATCHED)
+    try:
+        active = _wait_mode(statuses, "active", 0.0, 40)
+        deadline = time.monotonic() + 5
+        while publisher.get_subscription_count() == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sent = time.monotonic()
+        publisher.publish(Bool(data=True))
+        stopped = _wait_mode(statuses, "estop", sent, 5)
+        publisher.publish(Bool(data=False))
+        time.sleep(0.3)
+        still = statuses[-1][1]["mode"] if statuses else ""
+        driver_alive = next(p for n, p in procs if n.name == "driver_node").poll() is None
+    finally:
+        stop_all(procs)
+        close()
+    return {
+        "was_active": active is not None,
+        "latency_s": stopped[0] - sent if stopped else None,
+        "mode_after_release": still,
+        "driver_alive": driver_alive,
+    }
+
+
+SCENARIOS = {"stand": stand, "fault": fault, "kill_policy": kill_policy, "estop": estop}
+
+if __name__ == "__main__":
+    outcome = SCENARIOS[sys.argv[1]](*sys.argv[2:])
+    print("RESULT " + json.dumps(outcome))
