@@ -4,6 +4,7 @@ physai robots                                   table of robots: name, DoF, actu
 physai robot show unitree_g1                    one robot's spec: frames, joints, limits, gains
 physai sim --robot unitree_g1 --seconds 5 --video out.mp4
 physai bench sim --robot unitree_g1 --json bench_sim.json
+physai bench driver --json bench_driver.json --seconds 60
 """
 
 from __future__ import annotations
@@ -270,6 +271,18 @@ def _cmd_bench_ros(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_driver(args: argparse.Namespace) -> int:
+    from physai.bench import driver
+
+    counts = tuple(int(c) for c in args.motors.split(","))
+    try:
+        driver.run(seconds=args.seconds, rate_hz=args.rate_hz, motor_counts=counts, json_path=args.json)
+    except driver.NamespaceError as err:
+        print(f"physai: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _overrides(items: Sequence[str]) -> dict:
     """Nested dict from `a.b=value` items; values parsed as YAML (numbers, lists, booleans)."""
     from physai.values import parse_value
@@ -392,6 +405,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=20.0, help="wall seconds per realtime measurement")
     p.add_argument("--json", help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_ros)
+
+    p = bench_sub.add_parser(
+        "driver",
+        help="CAN driver loop at 1 kHz against the virtual motor bank: tick time and lateness, 12 and 29 motors",
+        description="Runs the virtual motor bank (MuJoCo plant) and the driver loop (CanActuatorBus + RateLoop, "
+        "holding the default pose) as two processes on a udp_multicast bus inside a private network namespace "
+        "(needs root), for testbed_biped (12 motors) and unitree_g1 (29 motors), each without and with SCHED_FIFO. "
+        "Reports driver tick time (read_state + write_command), loop lateness p50/p99/max and misses.",
+    )
+    p.add_argument("--seconds", type=float, default=60.0, help="wall seconds per configuration (default: %(default)s)")
+    p.add_argument("--rate-hz", type=float, default=1000.0, help="driver loop rate (default: %(default)s)")
+    p.add_argument("--motors", default="12,30", help="motor counts to run: 12, 30 or 12,30 (default: %(default)s)")
+    p.add_argument("--json", help="write the report here as JSON")
+    p.set_defaults(handler=_cmd_bench_driver)
 
     p = sub.add_parser(
         "train",

@@ -1,0 +1,280 @@
+"""`physai bench driver`: the CAN driver loop at 1 kHz against the virtual motor bank, 12 and ~30 motors.
+
+Each configuration runs two processes inside one private network namespace (python-can `udp_multicast`
+never touches a real network): the virtual motor bank with its MuJoCo plant at the physics rate, and the
+driver loop (CanActuatorBus + RateLoop at `rate_hz`, holding the default pose, one frame per motor per tick);
+see `physai.bench.driver_worker`. Every configuration runs with realtime=False and realtime=True
+(SCHED_FIFO, mlockall, 1 ns timer slack) for the driver loop; the plant always runs SCHED_OTHER.
+
+Motor counts:
+  12   testbed_biped with robot_descriptions/testbed_biped/hardware.yaml (6 MIT AK + 6 Robstride)
+  30   "30-class (29 motors, G1)": unitree_g1 (29 joints) with a hardware config built here
+       (`g1_hardware`: left side MIT AK10-9, right side and waist Robstride RS04, geared to cover each
+       joint's effort and range)
+
+Figures per configuration ("12.no_rt", "12.rt", "30.no_rt", "30.rt"):
+  driver_tick_us       one tick = read_state + write_command, perf_counter_ns inside the loop: p50/p99/max
+  driver_lateness_us   RateLoop wake-up lateness over every tick of the run: p50/p99/max
+  misses, ticks        RateLoop deadlines missed / ticks run
+  sched_fifo           what RateLoop got (rt_status["sched_fifo"])
+  replies_per_tick     feedback frames decoded per tick (≈ motors when the plant keeps up); stale_ticks
+  plant_lateness_p99_us, plant_misses, plant_sim_time_s   the bank's own loop and how far the plant got in
+                       `seconds` of wall time: a bank that cannot answer every frame (it is Python too, and
+                       handles each frame plus its own udp_multicast echo) shows here and in replies_per_tick,
+                       and then the driver's read_state has fewer replies to decode than on a real bus
+Ratios:
+  tick_us_30_vs_12[_rt]             tick p50, 30-class / 12 (no_rt; _rt with SCHED_FIFO)
+  lateness_p99_rt_vs_no_rt_12/_30   lateness p99 with SCHED_FIFO / without
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from physai.bench.report import write_report
+from physai.bringup.launcher import private_netns
+from physai.drivers import mit, robstride
+from physai.drivers.config import HardwareConfig
+from physai.paths import robot_descriptions_dir
+from physai.robot import RobotSpec
+
+CHANNEL = "239.74.163.2"
+"""udp_multicast group (IPv4) of the bench's virtual CAN bus, inside the private namespace."""
+MOTOR_COUNTS = (12, 30)
+"""Configurations: 12 = testbed_biped, 30 = the 30-class G1 (29 motors)."""
+MODES = (("no_rt", False), ("rt", True))
+"""Driver loop without / with SCHED_FIFO."""
+STARTUP_S = 30.0
+"""Allowance for a worker's imports, model load and motor start-up (s)."""
+GEARS = (1.0, 1.5, 2.0, 2.5, 3.0)
+"""Gear ratios `g1_hardware` picks from (the smallest that covers effort and range)."""
+
+
+class NamespaceError(RuntimeError):
+    """The private network namespace for the udp_multicast bus could not be created (not root)."""
+
+
+def g1_hardware(spec: RobotSpec, channel: str = CHANNEL) -> dict[str, Any]:
+    """A hardware YAML (as a dict) for a 29-joint robot such as unitree_g1, valid for `HardwareConfig.from_dict`.
+
+    Left-side joints (left_*) get MIT AK10-9 motors (CAN ids 1..), the others (right_*, waist_*) Robstride RS04
+    (ids 64..); each joint's gear ratio is the smallest of GEARS with model torque × gear ≥ the joint's effort
+    and its range × gear inside the motor's position range.
+    """
+    motors = []
+    mit_id, rs_id = 1, 64
+    for joint in spec.joints:
+        protocol, model = ("mit", "AK10-9") if joint.name.startswith("left_") else ("robstride", "RS04")
+        limits = (mit.limits_for if protocol == "mit" else robstride.limits_for)(model)
+        torque = min(-limits.t_min, limits.t_max)
+        reach = max(abs(joint.lower), abs(joint.upper))
+        gear = next((g for g in GEARS if torque * g >= joint.effort and reach * g <= limits.p_max), None)
+        if gear is None:
+            raise ValueError(f"joint {joint.name}: no gear in {GEARS} fits {model} (effort {joint.effort:g} N·m)")
+        can_id = mit_id if protocol == "mit" else rs_id
+        if protocol == "mit":
+            mit_id += 1
+        else:
+            rs_id += 1
+        motors.append({"joint": joint.name, "protocol": protocol, "model": model, "can_id": can_id, "gear_ratio": gear})
+    data = {"bus": {"interface": "udp_multicast", "channel": channel}, "host_id": 0xFD, "motors": motors}
+    HardwareConfig.from_dict(data, spec, f"g1_hardware({spec.name})")  # raises naming the field if invalid
+    return data
+
+
+def _configuration(count: int, work: Path) -> dict[str, Any]:
+    """Robot, hardware YAML path and label of a motor-count configuration."""
+    if count == 12:
+        robot = "testbed_biped"
+        return {"robot": robot, "hardware": robot_descriptions_dir() / robot / "hardware.yaml", "label": "12 motors"}
+    if count == 30:
+        spec = RobotSpec.load("unitree_g1")
+        path = work / "unitree_g1_hardware.yaml"
+        path.write_text(yaml.safe_dump(g1_hardware(spec), sort_keys=False))
+        return {"robot": spec.name, "hardware": path, "label": f"30-class ({spec.n_joints} motors, G1)"}
+    raise ValueError(f"motor count {count}: expected one of {MOTOR_COUNTS}")
+
+
+def run(
+    seconds: float = 60.0,
+    rate_hz: float = 1000.0,
+    motor_counts: Sequence[int] = MOTOR_COUNTS,
+    json_path: str | Path | None = None,
+) -> dict:
+    """Measure every configuration (motor count × rt mode) for `seconds` each; print and return the report.
+
+    Raises:
+        NamespaceError: The private network namespace could not be created (needs root / CAP_SYS_ADMIN).
+        RuntimeError: A worker failed; the message carries its log tail.
+    """
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"seconds={seconds!r}: expected a duration > 0")
+    if not 100.0 <= rate_hz <= 5000.0:
+        raise ValueError(f"rate_hz={rate_hz!r}: expected 100–5000")
+    work = Path(tempfile.mkdtemp(prefix="physai-bench-driver-"))
+    configs = {str(n): _configuration(n, work) for n in motor_counts}
+    figures: dict[str, Any] = {}
+    with ExitStack() as stack:
+        try:
+            prefix = stack.enter_context(private_netns())
+        except RuntimeError as err:
+            raise NamespaceError(
+                f"physai bench driver needs a private network namespace for its udp_multicast bus and could not "
+                f"create one ({err}); run it as root (CAP_SYS_ADMIN)"
+            ) from err
+        for key, config in configs.items():
+            for mode, realtime in MODES:
+                folder = work / f"{key}_{mode}"
+                folder.mkdir()
+                driver, bank = _measure(prefix, folder, config, seconds, rate_hz, realtime)
+                figures[f"{key}.{mode}"] = _figures(config, driver, bank)
+    ratios = _ratios(figures)
+    _print_table(figures)
+    meta = {"rate_hz": rate_hz, "seconds": seconds, "cpus": os.cpu_count(), "logs": str(work)}
+    return write_report("driver", figures, ratios, json_path, **meta)
+
+
+def _measure(
+    prefix: list[str], folder: Path, config: dict[str, Any], seconds: float, rate_hz: float, realtime: bool
+) -> tuple[dict, dict]:
+    """Start the bank, run the driver to completion, stop the bank; both workers' JSON results."""
+    common = ["--robot", config["robot"], "--hardware", str(config["hardware"]), "--channel", CHANNEL]
+    ready = folder / "bank.ready"
+    bank_cmd = ["bank", *common, "--ready", str(ready), "--out", str(folder / "bank.json")]
+    bank_cmd += ["--max-seconds", str(seconds + 4 * STARTUP_S)]
+    driver_cmd = ["driver", *common, "--seconds", str(seconds), "--rate-hz", str(rate_hz)]
+    driver_cmd += ["--out", str(folder / "driver.json"), *(["--realtime"] if realtime else [])]
+    bank = _start(prefix, bank_cmd, folder / "bank.log")
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while not ready.exists():
+            if bank.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"virtual motor bank did not come up:\n{_tail(folder / 'bank.log')}")
+            time.sleep(0.05)
+        driver = _start(prefix, driver_cmd, folder / "driver.log")
+        try:
+            code = driver.wait(timeout=seconds + STARTUP_S)
+        except subprocess.TimeoutExpired:
+            driver.kill()
+            driver.wait()
+            log = _tail(folder / "driver.log")
+            raise RuntimeError(f"driver worker ran past {seconds + STARTUP_S:.0f} s:\n{log}") from None
+        if code != 0:
+            raise RuntimeError(f"driver worker exited with code {code}:\n{_tail(folder / 'driver.log')}")
+    finally:
+        _stop(bank)
+    if bank.returncode != 0:
+        raise RuntimeError(f"virtual motor bank exited with code {bank.returncode}:\n{_tail(folder / 'bank.log')}")
+    return json.loads((folder / "driver.json").read_text()), json.loads((folder / "bank.json").read_text())
+
+
+def _start(prefix: list[str], args: list[str], log: Path) -> subprocess.Popen:
+    """A worker process inside the namespace (nsenter prefix), output to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [*prefix, sys.executable, "-m", "physai.bench.driver_worker", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stop(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM (the bank writes its JSON on the way out), SIGKILL after `grace_s`."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.is_file() else ""
+
+
+def _figures(config: dict[str, Any], driver: dict, bank: dict) -> dict[str, Any]:
+    """The reported figures of one configuration (µs rounded to 0.1)."""
+
+    def pct(values: dict[str, float]) -> dict[str, float]:
+        return {k: round(values[k], 1) for k in ("p50", "p99", "max")}
+
+    ticks = max(1, driver["ticks"])
+    return {
+        "label": config["label"],
+        "robot": driver["robot"],
+        "motors": driver["motors"],
+        "driver_tick_us": pct(driver["driver_tick_us"]),
+        "driver_lateness_us": pct(driver["driver_lateness_us"]),
+        "misses": driver["misses"],
+        "ticks": driver["ticks"],
+        "sched_fifo": driver["rt_status"].get("sched_fifo", "?"),
+        "replies_per_tick": round(driver["bus"].get("replies", 0) / ticks, 2),
+        "stale_ticks": driver["stale_ticks"],
+        "plant_lateness_p99_us": round(bank["loop"]["lateness_us"]["p99"], 1),
+        "plant_misses": bank["loop"]["misses"],
+        "plant_sim_time_s": round(bank["sim_time_s"], 2),
+    }
+
+
+def _ratios(figures: dict[str, Any]) -> dict[str, float]:
+    def ratio(a: float, b: float) -> float:
+        return a / b if b > 0 else math.nan
+
+    out = {}
+    for suffix, mode in (("", "no_rt"), ("_rt", "rt")):
+        if f"12.{mode}" in figures and f"30.{mode}" in figures:
+            out[f"tick_us_30_vs_12{suffix}"] = ratio(
+                figures[f"30.{mode}"]["driver_tick_us"]["p50"], figures[f"12.{mode}"]["driver_tick_us"]["p50"]
+            )
+    for key in ("12", "30"):
+        if f"{key}.rt" in figures and f"{key}.no_rt" in figures:
+            out[f"lateness_p99_rt_vs_no_rt_{key}"] = ratio(
+                figures[f"{key}.rt"]["driver_lateness_us"]["p99"], figures[f"{key}.no_rt"]["driver_lateness_us"]["p99"]
+            )
+    return out
+
+
+def _print_table(figures: dict[str, Any]) -> None:
+    header = (
+        "config",
+        "motors",
+        "tick p50/p99/max µs",
+        "lateness p50/p99/max µs",
+        "misses",
+        "ticks",
+        "replies/tick",
+        "plant sim s",
+        "sched_fifo",
+    )
+    rows = [
+        (
+            key,
+            str(f["motors"]),
+            "/".join(f"{f['driver_tick_us'][k]:.1f}" for k in ("p50", "p99", "max")),
+            "/".join(f"{f['driver_lateness_us'][k]:.1f}" for k in ("p50", "p99", "max")),
+            str(f["misses"]),
+            str(f["ticks"]),
+            f"{f['replies_per_tick']:.1f}",
+            f"{f['plant_sim_time_s']:.2f}",
+            f["sched_fifo"],
+        )
+        for key, f in figures.items()
+    ]
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

@@ -1,0 +1,56 @@
+"""`physai bench driver`: the G1 hardware it builds, the report of a short end-to-end run, a clear namespace error."""
+
+import json
+import math
+
+import pytest
+
+from physai.bench import driver
+from physai.cli import main
+from physai.drivers.config import HardwareConfig
+from physai.robot import RobotSpec
+
+
+def test_g1_hardware_is_valid_and_mixes_protocols():
+    spec = RobotSpec.load("unitree_g1")
+    config = HardwareConfig.from_dict(driver.g1_hardware(spec), spec)
+    assert len(config.motors) == spec.n_joints == 29
+    assert {m.protocol for m in config.motors} == {"mit", "robstride"}
+    for motor, joint in zip(config.motors, spec.joints, strict=True):
+        limits = motor.limits
+        assert min(-limits.t_min, limits.t_max) * motor.gear_ratio >= joint.effort
+        assert max(abs(joint.lower), abs(joint.upper)) * motor.gear_ratio <= limits.p_max
+
+
+def test_namespace_failure_is_one_clear_error(monkeypatch, capsys):
+    def refused():
+        raise RuntimeError("could not create a private network namespace (needs root / CAP_SYS_ADMIN)")
+
+    monkeypatch.setattr(driver, "private_netns", refused)
+    assert main(["bench", "driver", "--seconds", "1", "--motors", "12"]) == 2
+    err = capsys.readouterr().err
+    assert "physai: error:" in err and "root" in err and "Traceback" not in err
+
+
+@pytest.mark.hil
+def test_bench_driver_end_to_end_report(tmp_path, capsys):
+    path = tmp_path / "bench_driver.json"
+    assert main(["bench", "driver", "--seconds", "2", "--motors", "12", "--json", str(path)]) == 0
+    report = json.loads(path.read_text())
+    assert report["bench"] == "driver"
+    assert set(report["figures"]) == {"12.no_rt", "12.rt"}
+    for key, fig in report["figures"].items():
+        assert fig["robot"] == "testbed_biped" and fig["motors"] == 12, key
+        assert 0 < fig["ticks"] <= 2000, key  # 2 s at 1 kHz; an overrunning tick skips deadlines
+        assert fig["ticks"] + fig["misses"] >= 1900, key  # every deadline of the 2 s was run or counted missed
+        assert fig["replies_per_tick"] > 0, key  # the plant answered over the namespaced udp_multicast bus
+        for name in ("driver_tick_us", "driver_lateness_us"):
+            p = fig[name]
+            assert all(math.isfinite(v) for v in p.values()), (key, name)
+            assert 0 <= p["p50"] <= p["p99"] <= p["max"], (key, name, p)
+        assert fig["misses"] >= 0
+    assert report["figures"]["12.no_rt"]["sched_fifo"].startswith("skipped")
+    assert report["figures"]["12.rt"]["sched_fifo"]  # "ok (priority 80)" as root, else the reason
+    assert set(report["ratios"]) == {"lateness_p99_rt_vs_no_rt_12"}
+    out = capsys.readouterr().out
+    assert "12.rt" in out and f"wrote {path}" in out
