@@ -101,6 +101,8 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
 def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer") -> list[NodeLaunch]:
     if args["policy"]:
         params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger}
+        if trigger == "state":
+            params["command_subscribers"] = 1 + int(bool(args["record"]))
         nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params))
     if args["record"]:
         params = {"bag": args["record"], "topics": args["record_topics"]}

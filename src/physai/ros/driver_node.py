@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Empty
@@ -28,6 +27,7 @@ from physai.drivers.config import HardwareConfig
 from physai.paths import robot_descriptions_dir
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
+from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 
 
@@ -205,37 +205,16 @@ class DriverNode(Node):
         ]
         self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), statuses))
 
+    def close(self) -> None:
+        """Stop the loop, take the motors out of command mode (they go limp under their firmware), free the bus."""
+        self.loop.stop()
+        self.bus.disable()
+        self.bus.close()
+
 
 def main(args: list[str] | None = None) -> None:
     """Console entry point `driver_node`."""
-    rclpy.init(args=args)
-    try:
-        node = DriverNode()
-    except (ValueError, FileNotFoundError, OSError) as err:
-        print(f"driver_node: refusing to start: {err}", file=sys.stderr)
-        rclpy.try_shutdown()
-        sys.exit(1)
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
-    code = 0
-    try:
-        node.run()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RuntimeError as err:
-        print(f"driver_node: {err}", file=sys.stderr)
-        code = 1
-    finally:
-        node.loop.stop()
-        node.bus.disable()  # exit motor mode / stop: motors go limp under their own firmware
-        node.bus.close()
-        executor.shutdown(timeout_sec=2.0)
-        spinner.join(timeout=2.0)
-        node.destroy_node()
-        rclpy.try_shutdown()
-    sys.exit(code)
+    run_node("driver_node", DriverNode, args)
 
 
 if __name__ == "__main__":

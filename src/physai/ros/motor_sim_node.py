@@ -10,13 +10,11 @@ acts on the bus as a lossy or failing one would.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu
@@ -28,6 +26,7 @@ from physai.drivers.faults import FaultConfig
 from physai.drivers.virtual_motors import VirtualMotorBank
 from physai.paths import robot_descriptions_dir
 from physai.ros import convert, qos
+from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.sim import Simulator
 
@@ -141,31 +140,15 @@ class MotorSimNode(Node):
         )
         self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status]))
 
+    def close(self) -> None:
+        """Stop the loop and leave the bus."""
+        self.loop.stop()
+        self.bus.shutdown()
+
 
 def main(args: list[str] | None = None) -> None:
     """Console entry point `motor_sim_node`."""
-    rclpy.init(args=args)
-    try:
-        node = MotorSimNode()
-    except (ValueError, FileNotFoundError, OSError) as err:
-        print(f"motor_sim_node: refusing to start: {err}", file=sys.stderr)
-        rclpy.try_shutdown()
-        sys.exit(1)
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
-    spinner.start()
-    try:
-        node.run()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.loop.stop()
-        executor.shutdown(timeout_sec=2.0)
-        spinner.join(timeout=2.0)
-        node.bus.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node("motor_sim_node", MotorSimNode, args)
 
 
 if __name__ == "__main__":

@@ -11,19 +11,17 @@ damping); the reason is on /diagnostics.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import Twist
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
 
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
+from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 
 
@@ -43,6 +41,8 @@ class PolicyNodeConfig:
     """A /cmd_vel older than this (s) counts as zero velocity."""
     diagnostics_period_s: float = 0.5
     """Period of /diagnostics (s)."""
+    command_subscribers: int = 1
+    """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
 
     def __post_init__(self) -> None:
         if not self.policy:
@@ -107,6 +107,8 @@ class PolicyNode(Node):
         stamp = convert.stamp_to_ns(self.joints.header.stamp)
         if stamp != convert.stamp_to_ns(self.imu.header.stamp) or stamp == self.last_stamp:
             return
+        if self.pub_cmd.get_subscription_count() < self.config.command_subscribers:
+            return  # lockstep start-up: the simulator repeats its first state until we answer
         self.last_stamp = stamp
         self.act()
 
@@ -155,21 +157,8 @@ class PolicyNode(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    """Console entry point `policy_node`; exits 1 with a message if the policy does not fit the robot."""
-    rclpy.init(args=args)
-    try:
-        node = PolicyNode()
-    except (ValueError, FileNotFoundError) as err:
-        print(f"policy_node: refusing to start: {err}", file=sys.stderr)
-        rclpy.try_shutdown()
-        sys.exit(1)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    """Console entry point `policy_node`."""
+    run_node("policy_node", PolicyNode, args)
 
 
 if __name__ == "__main__":

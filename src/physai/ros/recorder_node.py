@@ -8,16 +8,14 @@ killed run loses at most about a second.
 from __future__ import annotations
 
 import importlib
-import sys
 import time
 from dataclasses import dataclass
 
-import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from physai.record import McapRecorder
+from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 
 TOPICS = {
@@ -84,24 +82,14 @@ class RecorderNode(Node):
 
         return write
 
+    def close(self) -> None:
+        """Finalize the bag (summary, footer, metadata.yaml)."""
+        self.recorder.close()
+
 
 def main(args: list[str] | None = None) -> None:
-    """Console entry point `recorder_node` (bag:=DIR)."""
-    rclpy.init(args=args)
-    try:
-        node = RecorderNode()
-    except (ValueError, FileExistsError) as err:
-        print(f"recorder_node: refusing to start: {err}", file=sys.stderr)
-        rclpy.try_shutdown()
-        sys.exit(1)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.recorder.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    """Console entry point `recorder_node`."""
+    run_node("recorder_node", RecorderNode, args)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
@@ -26,6 +25,7 @@ from std_msgs.msg import Bool, Empty
 
 from physai.control import GuardConfig, RateLoop, SafetyGuard
 from physai.ros import convert, qos
+from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.sim import Simulator
 
@@ -179,12 +179,17 @@ class SimNode(Node):
         self.sim.data.qvel[dof : dof + 2] += dv_m_s
         self.pushes += 1
 
-    def realtime_loop(self) -> None:
-        """Physics on absolute deadlines, state published every step (/odom at the control rate), until shutdown.
+    def run(self) -> None:
+        """Until shutdown or max_sim_time_s. Lockstep: commands (callbacks) advance the physics; just wait.
 
-        The interpreter's thread switch interval drops to 100 µs so that the loop thread, woken at its deadline,
+        Realtime: physics on absolute deadlines, state published every step (/odom at the control rate). The
+        interpreter's thread switch interval drops to 100 µs so that the loop thread, woken at its deadline,
         gets the GIL back from the callback thread quickly instead of after up to 5 ms.
         """
+        if self.config.mode == "lockstep":
+            while rclpy.ok() and not self.finished.wait(0.1):
+                pass
+            return
         sys.setswitchinterval(1e-4)
         self.loop.start()
         tick = 0
@@ -243,36 +248,14 @@ class SimNode(Node):
         status = convert.diagnostic_status("sim_node: safety", level, f"guard {mode}", values, self.sim.spec.name)
         self.pub_diag.publish(convert.diagnostic_array(stamp, [status]))
 
+    def close(self) -> None:
+        """Stop the loop (restores scheduling)."""
+        self.loop.stop()
+
 
 def main(args: list[str] | None = None) -> None:
-    """Console entry point `sim_node` (ros2 run physai sim_node --ros-args --params-file ...)."""
-    rclpy.init(args=args)
-    try:
-        node = SimNode()
-    except (ValueError, FileNotFoundError) as err:
-        print(f"sim_node: refusing to start: {err}", file=sys.stderr)
-        rclpy.try_shutdown()
-        sys.exit(1)
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    spinner = None
-    try:
-        if node.config.mode == "realtime":
-            spinner = threading.Thread(target=executor.spin, daemon=True)
-            spinner.start()
-            node.realtime_loop()
-        else:
-            while rclpy.ok() and not node.finished.is_set():
-                executor.spin_once(timeout_sec=0.1)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.loop.stop()
-        executor.shutdown(timeout_sec=2.0)  # ends spin() in the callback thread before the node goes away
-        if spinner is not None:
-            spinner.join(timeout=2.0)
-        node.destroy_node()
-        rclpy.try_shutdown()
+    """Console entry point `sim_node`."""
+    run_node("sim_node", SimNode, args)
 
 
 if __name__ == "__main__":
