@@ -4,7 +4,9 @@ Start-up: validate the hardware YAML against the robot, enter motor mode, wait f
 (measured pose), then run a RateLoop (500 Hz–1 kHz): read feedback → check faults → guard → write one frame
 per motor → publish /joint_states from real feedback. Faults — a motor whose feedback is older than the
 config's stale timeout, over-temperature, a drive error code, an implausible position jump — trip the guard
-into damping (latched until ~/rearm) and are reported on /diagnostics with the motor's name. A clean exit
+into damping (latched until ~/rearm) and are reported on /diagnostics with the motor's name. Before the first
+command (guard waiting, already damping) they are reported but do not latch, so a start-up hiccup does not
+leave the robot disabled. A clean exit
 sends exit-motor-mode / stop frames. Subscribes /joint_commands, /estop, ~/rearm.
 """
 
@@ -21,7 +23,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Empty
 
-from physai.control import GuardConfig, RateLoop, SafetyGuard
+from physai.control import GuardConfig, GuardMode, RateLoop, SafetyGuard
 from physai.drivers.can_bus import CanActuatorBus, open_bus
 from physai.drivers.config import HardwareConfig
 from physai.paths import robot_descriptions_dir
@@ -164,7 +166,7 @@ class DriverNode(Node):
             if faults and faults.keys() != self.faults.keys():
                 reason = "; ".join(f"{j}: {why}" for j, why in faults.items())
                 self.get_logger().error(f"fault → damping: {reason}")
-            if faults:
+            if faults and self.guard.mode is not GuardMode.WAITING:  # while waiting it is damping already
                 self.guard.trip("; ".join(f"{j}: {why}" for j, why in faults.items()))
             self.faults = faults
             self.previous_q = fb.position

@@ -58,8 +58,8 @@ class MotorSimNodeConfig:
     imu_frame: str = "imu_link"
     """frame_id of /imu/data."""
     gantry: bool = True
-    """Hold the plant still (time frozen at the start pose) until every motor is enabled and commanded, like a
-    robot hanging in its gantry while the driver comes up."""
+    """Hold the plant still (time frozen at the start pose) until every motor is enabled and position-controlled
+    (kp > 0, not just damping), like a robot lowered from its gantry once its controller is up."""
     realtime_priority: bool = True
     """Try SCHED_FIFO / mlockall for the plant loop."""
 
@@ -96,7 +96,10 @@ class MotorSimNode(Node):
         now = float(self.sim.data.time)
         self.bank.process_frames(now)
         if not self.released:  # in the gantry: sensors run, time stands still
-            self.released = all(m.applying_torque for m in self.bank.motor_states().values())
+            self.released = all(
+                m.applying_torque and m.command is not None and m.command.kp > 0
+                for m in self.bank.motor_states().values()
+            )
         if self.released:
             if self.config.push_velocity_m_s > 0 and now >= self.next_push_s:
                 self.push()
