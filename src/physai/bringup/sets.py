@@ -91,18 +91,26 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "soft_start_s": args["soft_start"],
                 "max_sim_time_s": args["sim_time"],
                 "realtime_priority": args["rt"],
-                "lockstep_subscribers": int(bool(args["policy"])) + int(bool(args["record"])),
+                "lockstep_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
             },
         )
     ]
     return _policy_and_recorder(args, nodes, "state" if lockstep else "timer")
 
 
+def _records(args: Mapping[str, Any], topic: str) -> int:
+    """1 if the launch records `topic` (lockstep then waits for the recorder to see it), else 0."""
+    if not args.get("record"):
+        return 0
+    chosen = [t.strip() for t in args.get("record_topics", "").split(",") if t.strip()]
+    return int(not chosen or topic in chosen)
+
+
 def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer") -> list[NodeLaunch]:
     if args["policy"]:
         params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger}
         if trigger == "state":
-            params["command_subscribers"] = 1 + int(bool(args["record"]))
+            params["command_subscribers"] = 1 + _records(args, "/joint_commands")
         nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params))
     if args["record"]:
         params = {"bag": args["record"], "topics": args["record_topics"]}
