@@ -45,7 +45,7 @@ from typing import Any
 import yaml
 
 from physai.bench.report import write_report
-from physai.bringup.launcher import private_netns
+from physai.bringup.launcher import log_tail, private_netns, stop_process
 from physai.drivers import mit, robstride
 from physai.drivers.config import HardwareConfig
 from physai.paths import robot_descriptions_dir
@@ -162,7 +162,7 @@ def _measure(
         deadline = time.monotonic() + STARTUP_S
         while not ready.exists():
             if bank.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"virtual motor bank did not come up:\n{_tail(folder / 'bank.log')}")
+                raise RuntimeError(f"virtual motor bank did not come up:\n{log_tail(folder, 'bank')}")
             time.sleep(0.05)
         driver = _start(prefix, driver_cmd, folder / "driver.log")
         try:
@@ -170,14 +170,14 @@ def _measure(
         except subprocess.TimeoutExpired:
             driver.kill()
             driver.wait()
-            log = _tail(folder / "driver.log")
+            log = log_tail(folder, "driver")
             raise RuntimeError(f"driver worker ran past {seconds + STARTUP_S:.0f} s:\n{log}") from None
         if code != 0:
-            raise RuntimeError(f"driver worker exited with code {code}:\n{_tail(folder / 'driver.log')}")
+            raise RuntimeError(f"driver worker exited with code {code}:\n{log_tail(folder, 'driver')}")
     finally:
-        _stop(bank)
+        stop_process(bank, signal.SIGTERM, 10.0)  # the bank writes its JSON on the way out
     if bank.returncode != 0:
-        raise RuntimeError(f"virtual motor bank exited with code {bank.returncode}:\n{_tail(folder / 'bank.log')}")
+        raise RuntimeError(f"virtual motor bank exited with code {bank.returncode}:\n{log_tail(folder, 'bank')}")
     return json.loads((folder / "driver.json").read_text()), json.loads((folder / "bank.json").read_text())
 
 
@@ -190,21 +190,6 @@ def _start(prefix: list[str], args: list[str], log: Path) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def _stop(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
-    """SIGTERM (the bank writes its JSON on the way out), SIGKILL after `grace_s`."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _tail(log: Path, lines: int = 20) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.is_file() else ""
 
 
 def _figures(config: dict[str, Any], driver: dict, bank: dict) -> dict[str, Any]:

@@ -147,13 +147,18 @@ def stop_all(procs: list[tuple[NodeLaunch, subprocess.Popen]]) -> None:
     """SIGINT every running node in reverse start order (`stop_last` ones at the end), SIGKILL after GRACE_S."""
     ordered = [p for p in reversed(procs) if not p[0].stop_last] + [p for p in reversed(procs) if p[0].stop_last]
     for _, proc in ordered:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
+
+
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGINT, grace_s: float = GRACE_S) -> None:
+    """Send `sig` to a running process, SIGKILL it if it is still there after `grace_s`."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def launch_single(name: str, module: str, parameters: Mapping[str, Any], *, duration_s: float | None = None) -> int:
