@@ -149,6 +149,7 @@ def fault(spec: str, start_s: str = "2.0") -> dict:
         "policy": POLICY,
         "sim_time": str(float(start_s) + 2.0),
         "faults": faults,
+        "push": "0.3",  # pushes at plant time 3 s, 6 s, …: the policy's commands move
         "record": str(work / "bag"),
         "record_topics": "/diagnostics,/clock",
     }

@@ -48,6 +48,7 @@ def test_shipped_policy_keeps_biped_up_for_20s_through_can_with_nothing_illegal_
     ("spec", "motor"),
     [
         ("silent_motor=left_knee", "left_knee"),
+        ("frozen_motor=right_hip_roll", "right_hip_roll"),
         ("over_temperature_motor=left_ankle_pitch", "left_ankle_pitch"),
         ("error_code_motor=right_knee,error_code=4", "right_knee"),
         ("corrupt_pct=30", None),
@@ -66,7 +67,9 @@ def test_fault_is_detected_reported_and_damped(spec, motor):
     if motor:
         assert motor in r["reason"]
     # in damping within one watchdog period (stale timeout) of the fault, plus the time to see it
-    assert r["latency_s"] <= STALE_TIMEOUT_S + 0.1 + (0.05 if "delay" in spec else 0.0)
+    # (a frozen motor shows only once its command moves: the scenario pushes the robot 1 s after the fault)
+    limit = 2.0 if "frozen" in spec else STALE_TIMEOUT_S + 0.1 + (0.05 if "delay" in spec else 0.0)
+    assert r["latency_s"] <= limit
 
 
 @pytest.mark.parametrize("spec", ["drop_pct=2", "duplicate_pct=20", "reorder_pct=20"])

@@ -59,6 +59,11 @@ class DriverNodeConfig:
     """A motor hotter than this trips the guard (°C)."""
     max_jump_rad: float = 0.3
     """A position change larger than this between two loop ticks trips the guard (rad)."""
+    frozen_window_s: float = 0.2
+    """A motor whose replies stay bit-identical this long (s) while the torque its command asks for moves by more
+    than `frozen_torque_spread_nm` is frozen (a healthy drive's position or current readings would change)."""
+    frozen_torque_spread_nm: float = 1.0
+    """Spread of the commanded PD torque (N·m) that a live motor cannot hide behind identical replies."""
 
     startup_timeout_s: float = 3.0
     """Every motor must answer within this after enabling (s)."""
@@ -95,6 +100,12 @@ class DriverNode(Node):
         self.faults: dict[str, str] = {}
         self.last_mode = self.guard.mode
         self.previous_q: np.ndarray | None = None
+        n = self.spec.n_joints
+        self.previous_fb: np.ndarray | None = None  # (3, n): q, dq, τ of the last tick
+        self.same_ticks = np.zeros(n, dtype=np.int64)  # consecutive ticks with bit-identical replies
+        self.expected_min = np.full(n, np.inf)  # range of the commanded PD torque during that run (N·m)
+        self.expected_max = np.full(n, -np.inf)
+        self.last_sent = None
 
         self.pub_joints = self.create_publisher(JointState, "/joint_states", qos.SENSOR)
         self.pub_applied = self.create_publisher(JointState, "~/applied", qos.RELIABLE)
@@ -140,10 +151,29 @@ class DriverNode(Node):
                     f"motors of {', '.join(missing)} not in command mode after {self.config.startup_timeout_s} s"
                 )
 
+    def frozen(self, fb: object) -> np.ndarray:
+        """Per joint: replies bit-identical for frozen_window_s while the commanded torque moved (bool)."""
+        current = np.stack([fb.position, fb.velocity, fb.torque])
+        same = (
+            np.all(current == self.previous_fb, axis=0)
+            if self.previous_fb is not None
+            else np.zeros(len(current[0]), bool)
+        )
+        self.previous_fb = current
+        self.same_ticks = np.where(same, self.same_ticks + 1, 0)
+        if self.last_sent is not None:
+            c = self.last_sent
+            expected = c.kp * (c.q - fb.position) + c.kd * (c.dq - fb.velocity) + c.tau_ff
+            self.expected_min = np.where(same, np.minimum(self.expected_min, expected), expected)
+            self.expected_max = np.where(same, np.maximum(self.expected_max, expected), expected)
+        window = self.same_ticks >= self.config.frozen_window_s * self.config.rate_hz
+        return window & (self.expected_max - self.expected_min > self.config.frozen_torque_spread_nm)
+
     def check_faults(self, fb: object) -> dict[str, str]:
         """Fault reasons by joint from one feedback sample."""
         faults = {}
         cfg = self.config
+        frozen = self.frozen(fb)
 
         for i, joint in enumerate(self.spec.joint_names):
             if fb.stale[i]:
@@ -154,6 +184,9 @@ class DriverNode(Node):
                 faults[joint] = f"over-temperature {fb.temperature_c[i]:.0f} °C"
             elif self.previous_q is not None and abs(fb.position[i] - self.previous_q[i]) > cfg.max_jump_rad:
                 faults[joint] = f"implausible jump {fb.position[i] - self.previous_q[i]:+.2f} rad in one tick"
+            elif frozen[i]:
+                spread = self.expected_max[i] - self.expected_min[i]
+                faults[joint] = f"frozen feedback: identical replies while the commanded torque moved {spread:.1f} N·m"
 
         return faults
 
@@ -176,6 +209,7 @@ class DriverNode(Node):
                 self.get_logger().info(f"guard {self.last_mode.value} → {self.guard.mode.value}")
             self.last_mode = self.guard.mode
         sent = self.bus.write_command(command, now)
+        self.last_sent = sent
         stamp = convert.stamp_from_ns(time.time_ns())
         names = self.spec.joint_names
         self.pub_joints.publish(convert.joint_state_msg(names, fb.position, fb.velocity, fb.torque, stamp))
