@@ -281,7 +281,66 @@ def estop() -> dict:
     }
 
 
-SCENARIOS = {"stand": stand, "fault": fault, "kill_policy": kill_policy, "estop": estop}
+def bad_commands() -> dict:
+    """A commander (this process) sends valid commands at 50 Hz plus NaN, Inf, unknown-joint, wrong-length and
+    out-of-range ones; the bus tap checks that nothing outside the limits reaches the wire."""
+    from sensor_msgs.msg import JointState
+
+    from physai.ros import qos
+    from physai.ros.convert import joint_state_msg, stamp_from_ns
+
+    tap = BusTap()
+    node, close, statuses = _probe()
+    procs, _ = _probe_nodes({"policy": ""})
+    pub = node.create_publisher(JointState, "/joint_commands", qos.COMMAND)
+    n, names, zeros, stamp = SPEC.n_joints, SPEC.joint_names, np.zeros(SPEC.n_joints), stamp_from_ns(0)
+    good = joint_state_msg(names, SPEC.default_pose, zeros, zeros, stamp)
+    bad = [
+        joint_state_msg(names, np.full(n, np.nan), zeros, zeros, stamp),
+        joint_state_msg(names, SPEC.default_pose, zeros, np.full(n, np.inf), stamp),
+        joint_state_msg([*names[:-1], "left_toe"], SPEC.default_pose, zeros, zeros, stamp),
+        joint_state_msg(names, SPEC.default_pose[:5], [], [], stamp),
+        joint_state_msg(names, SPEC.upper + 3.0, np.full(n, 100.0), np.full(n, -1e4), stamp),
+    ]
+    try:
+        deadline = time.monotonic() + 40
+        active = None
+        while active is None and time.monotonic() < deadline:
+            pub.publish(good)
+            time.sleep(0.02)
+            active = next((v for _, v in statuses if v["mode"] == "active"), None)
+        for _ in range(3):
+            for msg in bad:
+                pub.publish(msg)
+                time.sleep(0.02)
+                pub.publish(good)
+                time.sleep(0.02)
+        time.sleep(0.6)  # the next periodic /diagnostics
+        last = statuses[-1][1] if statuses else {}
+        driver_alive = next(p for n_, p in procs if n_.name == "driver_node").poll() is None
+    finally:
+        stop_all(procs)
+        close()
+        tap.stop()
+    checked, violations = command_violations(tap.frames)
+    keys = (
+        "rejected_nan",
+        "rejected_unknown_joint",
+        "rejected_length_mismatch",
+        "clamped_position",
+        "clamped_velocity",
+        "clamped_torque",
+    )
+    return {
+        "was_active": active is not None,
+        "counts": {k: int(last.get(k, 0)) for k in keys},
+        "driver_alive": driver_alive,
+        "commands_checked": checked,
+        "violations": violations[:20],
+    }
+
+
+SCENARIOS = {"stand": stand, "fault": fault, "kill_policy": kill_policy, "estop": estop, "bad_commands": bad_commands}
 
 if __name__ == "__main__":
     outcome = SCENARIOS[sys.argv[1]](*sys.argv[2:])

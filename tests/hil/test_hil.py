@@ -93,3 +93,14 @@ def test_estop_takes_effect_within_one_control_period():
     assert r["was_active"] and r["driver_alive"]
     assert r["latency_s"] is not None and r["latency_s"] <= 0.02
     assert r["mode_after_release"] == "estop"  # released but not re-armed
+
+
+def test_bad_commands_from_the_policy_side_are_rejected_or_clamped_and_never_reach_the_wire():
+    r = run_scenario("bad_commands")
+    print(r)
+    assert r["was_active"] and r["driver_alive"]
+    counts = r["counts"]
+    assert counts["rejected_nan"] >= 6 and counts["rejected_unknown_joint"] >= 3
+    assert counts["rejected_length_mismatch"] >= 3 and counts["clamped_position"] >= 3
+    assert counts["clamped_velocity"] >= 3 and counts["clamped_torque"] >= 3
+    assert r["commands_checked"] > 1000 and r["violations"] == []
