@@ -51,8 +51,7 @@ class BalanceTask(VecTask):
         self.push_log: list[tuple[int, float, float, float]] = []
         """(world, time_s, dvx, dvy) of the pushes in the worlds' current episodes (m/s, world frame)."""
         self._effort = self.spec.effort_limit
-        model = self.sim.model
-        self._base_dof = int(model.jnt_dofadr[model.body(self.spec.base_body).jntadr[0]])
+        self._base_dof = self.sim.layout.base_dof
 
     def _schedule_push(self, world: int, now_s: float) -> None:
         push = self.config.push

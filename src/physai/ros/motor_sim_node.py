@@ -114,10 +114,7 @@ class MotorSimNode(Node):
     def push(self) -> None:
         """A horizontal velocity change of the floating base, random direction."""
         heading = self.rng.uniform(0.0, 2.0 * np.pi)
-        dof = self.sim.model.jnt_dofadr[self.sim.model.body(self.sim.spec.base_body).jntadr[0]]
-        self.sim.data.qvel[dof : dof + 2] += self.config.push_velocity_m_s * np.array(
-            [np.cos(heading), np.sin(heading)]
-        )
+        self.sim.push_base(self.config.push_velocity_m_s * np.array([np.cos(heading), np.sin(heading)]))
         self.pushes += 1
         self.next_push_s += self.config.push_interval_s
 

@@ -144,10 +144,10 @@ class SimNode(Node):
     # ---- physics -------------------------------------------------------------------------------------------
     def advance(self, steps: int) -> None:
         """Run `steps` physics steps, asking the guard for the command before each (caller holds the lock)."""
+        joint_qpos = self.sim.layout.joint_qpos
         for _ in range(steps):
-            state = self.sim.state()
-            now = float(state.time_s)
-            self.applied = self.guard.output(now, state.joint_pos)
+            now = float(self.sim.data.time)  # the guard needs only time and measured q, not a full state read
+            self.applied = self.guard.output(now, self.sim.data.qpos[joint_qpos])
             if self.guard.mode is not self.last_mode:
                 self.last_mode = self.guard.mode
                 self.publish_diagnostics()
@@ -173,10 +173,7 @@ class SimNode(Node):
 
     def push(self, dv_m_s: np.ndarray) -> None:
         """Add a horizontal velocity (m/s, world frame) to the floating base."""
-        if self.sim.layout.base_qpos < 0:
-            return
-        dof = self.sim.model.jnt_dofadr[self.sim.model.body(self.sim.spec.base_body).jntadr[0]]
-        self.sim.data.qvel[dof : dof + 2] += dv_m_s
+        self.sim.push_base(dv_m_s)
         self.pushes += 1
 
     def run(self) -> None:

@@ -68,6 +68,12 @@ class Simulator:
         d = self.data
         return read_state(self.layout, d.qpos, d.qvel, d.actuator_force, d.sensordata, d.time)
 
+    def push_base(self, dv_xy_m_s: np.ndarray) -> None:
+        """Add a horizontal velocity (m/s, world frame) to a floating base, e.g. a push; no-op for a fixed base."""
+        dof = self.layout.base_dof
+        if dof >= 0:
+            self.data.qvel[dof : dof + 2] += dv_xy_m_s
+
     def set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> None:
         """Overwrite the full MuJoCo qpos (nq,) and qvel (nv,), then recompute derived quantities."""
         self.data.qpos[:] = qpos

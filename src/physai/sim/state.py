@@ -25,6 +25,8 @@ class StateLayout:
     """qvel address per actuated joint, (n_joints,)."""
     base_qpos: int
     """qpos address of the base free joint (position then quaternion), or -1 for a fixed base."""
+    base_dof: int
+    """qvel address of the base free joint (linear then angular velocity, world frame), or -1 for a fixed base."""
     sensors: SensorSlots
     """sensordata addresses of the IMU and foot-contact sensors."""
     qpos_gather: np.ndarray
@@ -56,6 +58,7 @@ class StateLayout:
             joint_qpos=joint_qpos,
             joint_dof=np.array([model.jnt_dofadr[j] for j in jids]),
             base_qpos=base_qpos,
+            base_dof=int(model.jnt_dofadr[free[0]]) if free else -1,
             sensors=slots,
             qpos_gather=np.concatenate([base_part, joint_qpos]).astype(np.int64),
             sensor_gather=np.array([*imu_part, *slots.feet], dtype=np.int64),
