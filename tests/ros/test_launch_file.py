@@ -2,6 +2,7 @@
 here, so they are replaced by minimal stand-ins that record what the launch file builds)."""
 
 import importlib.util
+import os
 import sys
 import types
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from physai.bringup import LAUNCH_ARGUMENTS, bringup
+from physai.bringup.sets import resolve_loop_cpu
 
 LAUNCH_DIR = Path(__file__).resolve().parents[2] / "launch"
 
@@ -78,6 +80,8 @@ def test_sim_launch_builds_the_bringup_nodes(fake_launch):
     assert [n.kwargs["executable"] for n in nodes] == [n.executable for n in expected]
     assert [n.kwargs["parameters"] for n in nodes] == [[n.parameters] for n in expected]
     assert all(n.kwargs["package"] == "physai" for n in nodes)
+    prefixes = [f"taskset -c {','.join(map(str, n.cpus))}" if n.cpus else None for n in expected]
+    assert [n.kwargs["prefix"] for n in nodes] == prefixes  # the same CPU plan as `physai launch`
     policy = next(n for n in expected if n.name == "policy_node")
     assert policy.parameters["trigger"] == "state"  # lockstep: the policy answers each state
 
@@ -89,3 +93,26 @@ def test_bad_launch_argument_is_named():
         bringup("sim", {"robto": "x"})
     with pytest.raises(ValueError, match="seed:='abc'; expected a int"):
         bringup("sim", {"seed": "abc"})
+
+
+def test_loop_cpu_keeps_one_cpu_for_the_control_loop():
+    assert resolve_loop_cpu("auto", {0, 1, 2, 3}) == 3
+    assert resolve_loop_cpu("auto", {0}) == -1  # one CPU: nothing to keep apart
+    assert resolve_loop_cpu("none", {0, 1}) == -1
+    assert resolve_loop_cpu("2", {0, 2}) == 2
+    with pytest.raises(ValueError, match=r"loop_cpu:='5'; expected auto, none or one of the allowed CPUs \[0, 1\]"):
+        resolve_loop_cpu("5", {0, 1})
+    with pytest.raises(ValueError, match="loop_cpu:='fast'"):
+        resolve_loop_cpu("fast", {0, 1})
+
+
+@pytest.mark.parametrize(("name", "loop_node"), [("sim", "sim_node"), ("hil", "driver_node"), ("robot", "driver_node")])
+def test_every_node_stays_off_the_loop_cpu(name, loop_node):
+    allowed = os.sched_getaffinity(0)
+    cpu = min(allowed)
+    nodes = bringup(name, {"policy": "/p/policy.onnx", "loop_cpu": str(cpu)})
+    assert {n.name: n.parameters.get("loop_cpu") for n in nodes if "loop_cpu" in n.parameters} == {loop_node: cpu}
+    assert all(n.cpus == tuple(sorted(allowed - {cpu})) for n in nodes)
+    unpinned = bringup(name, {"policy": "/p/policy.onnx", "loop_cpu": "none"})
+    assert all(n.cpus == () for n in unpinned)
+    assert next(n for n in unpinned if n.name == loop_node).parameters["loop_cpu"] == -1

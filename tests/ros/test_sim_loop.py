@@ -7,10 +7,12 @@ rejected or clamped and counted; a policy for another robot refused at start; th
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,6 +90,36 @@ def test_killed_policy_node_means_damping_within_the_timeout(running_loop, probe
     states = probe.received("/joint_states")
     assert states and states[-1][0] > killed + 0.4  # still publishing
     assert int(values["timeout"]) >= 1
+
+
+def _thread_cpus(pid: int) -> dict[str, set[int]]:
+    """{thread name (tid): allowed CPUs} of a running process, from /proc."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        status = dict(line.split(":\t", 1) for line in (task / "status").read_text().splitlines() if ":\t" in line)
+        cpus = set()
+        for part in status["Cpus_allowed_list"].strip().split(","):
+            lo, _, hi = part.partition("-")
+            cpus.update(range(int(lo), int(hi or lo) + 1))
+        out[f"{status['Name'].strip()} ({task.name})"] = cpus
+    return out
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="loop_cpu:=auto pins only with 2 or more CPUs")
+def test_the_sim_loop_has_a_cpu_of_its_own(running_loop, probe):
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    from physai.ros import qos
+
+    loop_cpu = max(os.sched_getaffinity(0))
+    probe.subscribe(DiagnosticArray, "/diagnostics", qos.RELIABLE)
+    _, values = wait_mode(probe, "active", timeout_s=30)
+    assert values["affinity"] == f"cpu {loop_cpu}"
+    sim_threads = _thread_cpus(running_loop["sim_node"].pid)
+    on_loop_cpu = [name for name, cpus in sim_threads.items() if loop_cpu in cpus]
+    assert len(on_loop_cpu) == 1 and sim_threads[on_loop_cpu[0]] == {loop_cpu}, sim_threads  # the loop thread
+    for threads in (sim_threads, _thread_cpus(running_loop["policy_node"].pid)):
+        assert all(loop_cpu not in cpus for name, cpus in threads.items() if name not in on_loop_cpu), threads
 
 
 def test_estop_takes_effect_within_one_control_period(running_loop, probe):

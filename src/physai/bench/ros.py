@@ -4,11 +4,15 @@ Figures:
   state_to_command_latency_us  sim_node publishes a state → policy_node's command for it arrives (lockstep,
                                stamp echoed), p50/p99, through rclpy and Fast DDS
   sim_loop_lateness_us         sim_node's 500 Hz realtime loop (policy running): wake-up lateness p50/p99/max
-                               and misses, without RT privileges (SCHED_OTHER) and with them when permitted
+                               and misses, without RT privileges (SCHED_OTHER) and with them when permitted;
+                               the bringup's default loop_cpu:=auto gives the loop a CPU of its own
+  bare_loop_lateness_us        a RateLoop with no work and no ROS in this process (SCHED_OTHER, 500 Hz, same
+                               run): what this machine's timers and scheduler allow at best
   lockstep_steps_per_s         sim_node physics steps/s in lockstep against an instant responder (this process)
   raw_mj_step_steps_per_s      bare mj_step loop on the same model, same run
 Ratio:
   lockstep_vs_raw_mj_step      lockstep / raw (the cost of a ROS round trip per control period)
+  sim_loop_vs_bare_lateness_p99  sim_node no-RT lateness p99 / bare RateLoop p99
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import mujoco
 from physai.bench.report import write_report
 from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
 from physai.bringup.sets import NodeLaunch, params_yaml
+from physai.control import RateLoop
 from physai.paths import data_root
 from physai.record.summary import summarize
 from physai.sim import Simulator
@@ -53,9 +58,13 @@ def run(seconds: float = 20.0, json_path: str | Path | None = None) -> dict:
             "sched_fifo": values.get("sched_fifo", "?"),
         }
     figures["sim_loop_lateness_us"] = lateness
+    figures["bare_loop_lateness_us"] = _bare_loop(seconds / 2)
     figures["lockstep_steps_per_s"] = _lockstep_throughput(work / "responder", seconds / 2)
     figures["raw_mj_step_steps_per_s"] = _raw_mj_step(seconds / 4)
-    ratios = {"lockstep_vs_raw_mj_step": figures["lockstep_steps_per_s"] / figures["raw_mj_step_steps_per_s"]}
+    ratios = {
+        "lockstep_vs_raw_mj_step": figures["lockstep_steps_per_s"] / figures["raw_mj_step_steps_per_s"],
+        "sim_loop_vs_bare_lateness_p99": lateness["no_rt"]["p99"] / figures["bare_loop_lateness_us"]["p99"],
+    }
     return write_report("ros", figures, ratios, json_path, robot="testbed_biped", seconds=seconds)
 
 
@@ -86,6 +95,19 @@ def _lockstep_throughput(folder: Path, seconds: float) -> float:
     finally:
         stop_all(procs)
     return rate * 10  # physics steps per answer: 0.02 s control period at 0.002 s physics (no policy file)
+
+
+def _bare_loop(seconds: float) -> dict[str, float]:
+    """Lateness of an empty 500 Hz RateLoop without RT settings in this process (the machine's floor)."""
+    stats = RateLoop(0.002, realtime=False, name="bare", window=round(seconds / 0.002) + 1).run(
+        lambda: None, duration_s=seconds
+    )
+    return {
+        "p50": stats.lateness_p50_us,
+        "p99": stats.lateness_p99_us,
+        "max": stats.lateness_max_us,
+        "misses": stats.misses,
+    }
 
 
 def _raw_mj_step(seconds: float) -> float:

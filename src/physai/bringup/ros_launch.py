@@ -20,7 +20,14 @@ def generate_launch_description(set_name: str) -> Any:
     def nodes(context: Any, *args: Any, **kwargs: Any) -> list[Any]:
         given = {name: LaunchConfiguration(name).perform(context) for name in LAUNCH_ARGUMENTS[set_name]}
         return [
-            Node(package="physai", executable=n.executable, name=n.name, parameters=[n.parameters], output="screen")
+            Node(
+                package="physai",
+                executable=n.executable,
+                name=n.name,
+                parameters=[n.parameters],
+                output="screen",
+                prefix=f"taskset -c {','.join(map(str, n.cpus))}" if n.cpus else None,
+            )
             for n in bringup(set_name, given)
         ]
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -25,7 +26,14 @@ class NodeLaunch:
     """ros__parameters."""
     stop_last: bool = False
     """Stopped after every other node (the recorder, so it sees the others' last messages)."""
+    cpus: tuple[int, ...] = ()
+    """CPUs the process may run on (its affinity); () leaves it alone. Keeps it off the control loop's CPU."""
 
+
+LOOP_CPU_HELP = (
+    "CPU the control loop runs on alone, every other process and thread kept off it: auto = the last allowed CPU "
+    "when there are 2 or more, none = no pinning, or a CPU index"
+)
 
 LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
     "sim": {
@@ -36,6 +44,7 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         "seed": (0, "reset seed of the simulator"),
         "timeout_s": (0.05, "command timeout of the safety guard (s)"),
         "rt": (True, "try SCHED_FIFO / mlockall for the sim loop (reported on /diagnostics when refused)"),
+        "loop_cpu": ("auto", LOOP_CPU_HELP),
         "sim_time": (0.0, "stop the run after this much sim time (s); 0 = run until stopped"),
         "push": (0.0, "push disturbances: base velocity change per push (m/s), every 3 s; 0 = none"),
         "push_schedule": ("", "exact pushes as JSON [[t_s, dvx, dvy], ...] (used by sim2sim)"),
@@ -56,6 +65,7 @@ LAUNCH_ARGUMENTS["hil"] = {
     "sim_time": (0.0, "stop after this much plant time (s); 0 = run until stopped"),
     "seed": (0, "reset seed of the plant"),
     "rt": (True, "try SCHED_FIFO / mlockall for the loops"),
+    "loop_cpu": ("none", LOOP_CPU_HELP + " (for driver_node; none by default: the plant must keep real time too)"),
     "record": ("", "bag directory to record every topic into; empty: no recording"),
     "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
 }
@@ -66,6 +76,7 @@ LAUNCH_ARGUMENTS["robot"] = {
     "rate_hz": (500.0, "driver loop rate (Hz)"),
     "timeout_s": (0.05, "command timeout of the safety guard (s)"),
     "rt": (True, "try SCHED_FIFO / mlockall for the driver loop"),
+    "loop_cpu": ("auto", LOOP_CPU_HELP),
     "record": ("", "bag directory to record every topic into; empty: no recording"),
     "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
 }
@@ -91,6 +102,7 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "soft_start_s": args["soft_start"],
                 "max_sim_time_s": args["sim_time"],
                 "realtime_priority": args["rt"],
+                "loop_cpu": args["loop_cpu"],
                 "lockstep_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
             },
         )
@@ -126,6 +138,7 @@ def _driver(args: Mapping[str, Any], bus: Mapping[str, str]) -> NodeLaunch:
         "rate_hz": args["rate_hz"],
         "timeout_s": args["timeout_s"],
         "realtime_priority": args["rt"],
+        "loop_cpu": args["loop_cpu"],
         **bus,
     }
     return NodeLaunch("driver_node", "driver_node", "physai.ros.driver_node", params)
@@ -175,12 +188,41 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = value
     if name == "sim" and out["mode"] not in ("realtime", "lockstep"):
         raise ValueError(f"argument mode:={out['mode']!r}; expected realtime or lockstep")
+    out["loop_cpu"] = resolve_loop_cpu(str(out["loop_cpu"]))
     return out
 
 
+def resolve_loop_cpu(value: str, allowed: set[int] | None = None) -> int:
+    """The launch argument loop_cpu as a CPU index, or -1 for no pinning (see LOOP_CPU_HELP).
+
+    `allowed` is the CPUs this process may use (default: its affinity). ValueError naming a bad value.
+    """
+    cpus = sorted(os.sched_getaffinity(0) if allowed is None else allowed)
+    if value == "none":
+        return -1
+    if value == "auto":
+        return cpus[-1] if len(cpus) >= 2 else -1
+    try:
+        cpu = int(value)
+    except ValueError:
+        cpu = -1
+    if cpu not in cpus:
+        raise ValueError(f"argument loop_cpu:={value!r}; expected auto, none or one of the allowed CPUs {cpus}")
+    return cpu
+
+
 def bringup(name: str, given: Mapping[str, Any]) -> list[NodeLaunch]:
-    """The nodes of set `name` for the given launch arguments (see LAUNCH_ARGUMENTS)."""
-    return BRINGUPS[name](resolve_arguments(name, given))
+    """The nodes of set `name` for the given launch arguments (see LAUNCH_ARGUMENTS).
+
+    With a loop CPU, every node's process is kept on the other CPUs; the loop node's loop thread alone moves
+    onto the loop CPU (its `loop_cpu` parameter).
+    """
+    args = resolve_arguments(name, given)
+    nodes = BRINGUPS[name](args)
+    if args["loop_cpu"] < 0:
+        return nodes
+    others = tuple(sorted(os.sched_getaffinity(0) - {args["loop_cpu"]}))
+    return [replace(node, cpus=others) for node in nodes]
 
 
 def params_yaml(nodes: list[NodeLaunch]) -> str:

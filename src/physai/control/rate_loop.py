@@ -15,13 +15,19 @@ Missed deadlines: when `wait()` is called after its deadline (the work overran) 
 tick, no sleep — and when more than one deadline has passed the loop skips ahead to the first deadline still
 in the future instead of catching up with a burst. Every deadline not met is counted as a miss.
 
-`start()` (or the first `wait()`) with `realtime=True` asks for SCHED_FIFO at `priority`, pins the calling
-thread to `cpu` when given, locks memory with `mlockall(MCL_CURRENT | MCL_FUTURE)` and sets the thread's
-timer slack to 1 ns. Each step that is refused is recorded as a readable reason in `rt_status` (for
+`start()` (or the first `wait()`) with `realtime=True` asks for SCHED_FIFO at `priority` and locks memory
+with `mlockall(MCL_CURRENT | MCL_FUTURE)`. With or without it (neither needs a privilege) it pins the calling
+thread to `cpu` when given, sets the thread's timer slack to 1 ns and, when `switch_interval_s` is given,
+lowers the interpreter's GIL switch interval so that the loop thread, woken at its deadline while another
+thread of the process (e.g. a ROS executor) runs Python, gets the GIL back within about that time instead
+of after up to 5 ms. Each step that is refused is recorded as a readable reason in `rt_status` (for
 /diagnostics), never raised. `start()` then runs `gc.collect()` and `gc.freeze()`: everything allocated
 during start-up moves to the permanent generation, so later collections do not traverse it and stay short.
-`stop()` restores the thread's scheduling policy, affinity and timer slack; memory locking and the frozen
-generation are process-wide and stay.
+`stop()` restores the thread's scheduling policy, affinity, timer slack and the switch interval; memory
+locking and the frozen generation are process-wide and stay.
+
+Without RT privileges the loop's best protection is a CPU of its own: give it `cpu` and keep every other
+thread and process off that CPU (`physai.bringup` does this with its `loop_cpu` launch argument).
 
 Scheduling policy, affinity and timer slack are per thread: create, start, wait and stop the loop from the
 thread that runs it. A loop whose work always overruns uses its whole CPU like any real-time task; Linux
@@ -191,6 +197,7 @@ class RateLoop:
         priority: int = 80,
         name: str = "loop",
         window: int = 10_000,
+        switch_interval_s: float | None = None,
     ) -> None:
         """Create a loop; nothing is applied until start() or the first wait().
 
@@ -202,6 +209,8 @@ class RateLoop:
             priority: SCHED_FIFO priority, 1–99.
             name: Name for logs and stats.
             window: Number of most recent ticks the lateness percentiles cover (preallocated ring).
+            switch_interval_s: GIL switch interval (s) while the loop runs (e.g. 1e-5 in a node whose
+                callbacks run in another thread); None leaves the interpreter's (5 ms by default).
 
         Raises:
             ValueError: A parameter is out of range; the message names it.
@@ -220,12 +229,15 @@ class RateLoop:
             raise ValueError(f"RateLoop cpu={cpu!r}: expected a CPU index ≥ 0 or None")
         if window < 1:
             raise ValueError(f"RateLoop window={window!r}: expected ≥ 1 tick")
+        if switch_interval_s is not None and not (math.isfinite(switch_interval_s) and switch_interval_s > 0):
+            raise ValueError(f"RateLoop switch_interval_s={switch_interval_s!r}: expected a finite number of s > 0")
         self.period_s = float(period_s)
         self.period_ns = round(period_s * _NS_PER_S)
         self.realtime = realtime
         self.cpu = cpu
         self.priority = priority
         self.name = name
+        self.switch_interval_s = switch_interval_s
         self.rt_status: dict[str, str] = {}
         self.start_ns = 0
         self.tick_start_ns = 0
@@ -263,9 +275,15 @@ class RateLoop:
         if self.realtime:
             self._apply_realtime()
         else:
-            for key in ("sched_fifo", "affinity", "mlockall"):
+            for key in ("sched_fifo", "mlockall"):
                 self.rt_status[key] = _SKIPPED
-            self.rt_status["timer_slack"] = self._try_timer_slack()  # unprivileged: always worth it
+            self.rt_status["affinity"] = self._try_affinity()  # unprivileged: always worth it
+            self.rt_status["timer_slack"] = self._try_timer_slack()
+        if self.switch_interval_s is not None:
+            old_interval = sys.getswitchinterval()
+            sys.setswitchinterval(self.switch_interval_s)
+            self._restore.append(lambda: sys.setswitchinterval(old_interval))
+            self.rt_status["gil_switch_interval"] = f"{self.switch_interval_s * 1e6:g} us"
         gc.collect()
         gc.freeze()
         self.rt_status["gc"] = f"frozen ({gc.get_freeze_count()} objects)"

@@ -12,7 +12,6 @@ sends exit-motor-mode / stop frames. Subscribes /joint_commands, /estop, ~/rearm
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from physai.robot import RobotSpec
 from physai.ros import convert, qos
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
+from physai.ros.polled import PolledGroup, take_all
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ class DriverNodeConfig:
     """Every motor must answer within this after enabling (s)."""
     realtime_priority: bool = True
     """Try SCHED_FIFO / mlockall for the loop (reported in /diagnostics when refused)."""
+    loop_cpu: int = -1
+    """CPU the control loop's thread runs on alone (the launcher keeps other processes off it); -1 = not pinned."""
     diagnostics_period_s: float = 0.5
     """Period of /diagnostics (s); guard mode changes are published at once."""
 
@@ -96,7 +98,13 @@ class DriverNode(Node):
         bus = open_bus(self.hardware, interface=cfg.bus_interface or None, channel=cfg.bus_channel or None)
         self.bus = CanActuatorBus(self.hardware, bus)
         self.lock = threading.Lock()
-        self.loop = RateLoop(1.0 / cfg.rate_hz, realtime=cfg.realtime_priority, name="driver_loop")
+        self.loop = RateLoop(
+            1.0 / cfg.rate_hz,
+            realtime=cfg.realtime_priority,
+            cpu=cfg.loop_cpu if cfg.loop_cpu >= 0 else None,
+            name="driver_loop",
+            switch_interval_s=1e-5,
+        )
         self.faults: dict[str, str] = {}
         self.last_mode = self.guard.mode
         self.previous_q: np.ndarray | None = None
@@ -110,7 +118,10 @@ class DriverNode(Node):
         self.pub_joints = self.create_publisher(JointState, "/joint_states", qos.SENSOR)
         self.pub_applied = self.create_publisher(JointState, "~/applied", qos.RELIABLE)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
-        self.create_subscription(JointState, "/joint_commands", self.on_command, qos.COMMAND)
+        # the loop thread takes commands itself each tick (no executor work beside the loop: physai.ros.polled)
+        self.sub_command = self.create_subscription(
+            JointState, "/joint_commands", self.on_command, qos.COMMAND, callback_group=PolledGroup()
+        )
         self.create_subscription(Bool, "/estop", self.on_estop, qos.LATCHED)
         self.create_subscription(Empty, "~/rearm", self.on_rearm, qos.RELIABLE)
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
@@ -118,7 +129,7 @@ class DriverNode(Node):
 
     # ---- inputs ----------------------------------------------------------------------------------------
     def on_command(self, msg: JointState) -> None:
-        """Offer /joint_commands to the guard."""
+        """Offer /joint_commands to the guard (called by the loop thread at the start of a tick)."""
         with self.lock:
             self.guard.submit(msg.name, msg.position, msg.velocity, msg.effort, now_s=time.monotonic())
             self.commands += 1
@@ -191,7 +202,9 @@ class DriverNode(Node):
         return faults
 
     def tick(self) -> None:
-        """Read, check, guard, write, publish."""
+        """Take commands, read, check, guard, write, publish."""
+        for msg in take_all(self.sub_command):
+            self.on_command(msg)
         now = time.monotonic()
         fb = self.bus.read_state(now)
         with self.lock:
@@ -219,7 +232,6 @@ class DriverNode(Node):
 
     def run(self) -> None:
         """The control loop, until shutdown."""
-        sys.setswitchinterval(1e-4)
         self.loop.start()  # SCHED_FIFO, mlockall and gc.freeze first: they take a while on a large process
         self.start_motors()
         self.loop.resync()

@@ -9,7 +9,6 @@ acts on the bus as a lossy or failing one would.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 
@@ -79,7 +78,9 @@ class MotorSimNode(Node):
         self.faults = FaultConfig.parse(cfg.faults) if cfg.faults else None
         self.bus = open_bus(hardware, interface=cfg.bus_interface, channel=cfg.bus_channel)
         self.bank = VirtualMotorBank(hardware, self.sim, self.bus, faults=self.faults, seed=cfg.seed)
-        self.loop = RateLoop(self.sim.physics_dt, realtime=cfg.realtime_priority, name="plant_loop")
+        self.loop = RateLoop(
+            self.sim.physics_dt, realtime=cfg.realtime_priority, name="plant_loop", switch_interval_s=1e-5
+        )
         self.decimation = max(1, round(0.02 / self.sim.physics_dt))
         self.rng = np.random.default_rng(cfg.seed)
         self.next_push_s = cfg.push_interval_s
@@ -120,7 +121,6 @@ class MotorSimNode(Node):
 
     def run(self) -> None:
         """The plant loop at the physics rate, until shutdown or max_sim_time_s."""
-        sys.setswitchinterval(1e-4)
         self.loop.start()
         index = 0
         limit = self.config.max_sim_time_s

@@ -11,7 +11,6 @@ Gains and the control period come from the policy contract (`policy` parameter),
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from physai.control import GuardConfig, RateLoop, SafetyGuard
 from physai.ros import convert, qos
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
+from physai.ros.polled import PolledGroup, take_all
 from physai.sim import Simulator
 
 
@@ -56,6 +56,8 @@ class SimNodeConfig:
     """frame_id of /imu/data and child frame of /odom."""
     realtime_priority: bool = True
     """Try SCHED_FIFO / mlockall for the physics loop (reported in /diagnostics when refused)."""
+    loop_cpu: int = -1
+    """CPU the control loop's thread runs on alone (the launcher keeps other processes off it); -1 = not pinned."""
     diagnostics_period_s: float = 0.5
     """Period of /diagnostics (s); a guard mode change is also published at once."""
     push_velocity_m_s: float = 0.0
@@ -101,10 +103,20 @@ class SimNode(Node):
         self.pub_clock = self.create_publisher(Clock, "/clock", 10)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
         self.pub_applied = self.create_publisher(JointState, "~/applied", qos.RELIABLE)
-        self.create_subscription(JointState, "/joint_commands", self.on_command, qos.COMMAND)
+        # realtime: the loop thread takes commands itself at each physics step (no executor work beside the loop)
+        group = PolledGroup() if cfg.mode == "realtime" else None
+        self.sub_command = self.create_subscription(
+            JointState, "/joint_commands", self.on_command, qos.COMMAND, callback_group=group
+        )
         self.create_subscription(Bool, "/estop", self.on_estop, qos.LATCHED)
         self.create_subscription(Empty, "~/rearm", lambda _: self.guard.rearm(), qos.RELIABLE)
-        self.loop = RateLoop(self.sim.physics_dt, realtime=cfg.realtime_priority, name="sim_loop")
+        self.loop = RateLoop(
+            self.sim.physics_dt,
+            realtime=cfg.realtime_priority,
+            cpu=cfg.loop_cpu if cfg.loop_cpu >= 0 else None,
+            name="sim_loop",
+            switch_interval_s=1e-5,
+        )
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
         if cfg.mode == "lockstep":
             self.create_timer(0.1, self.publish_state_until_commanded)
@@ -122,7 +134,10 @@ class SimNode(Node):
 
     # ---- inputs ----------------------------------------------------------------------------------------
     def on_command(self, msg: JointState) -> None:
-        """Offer a /joint_commands message to the guard; in lockstep, advance one control period."""
+        """Offer a /joint_commands message to the guard; in lockstep, advance one control period.
+
+        Realtime: called by the loop thread before each physics step (see `physai.ros.polled`).
+        """
         sent = self.published_at.get(convert.stamp_to_ns(msg.header.stamp))
         if sent is not None:
             self.latency_us.append((time.monotonic_ns() - sent) / 1000.0)
@@ -180,18 +195,19 @@ class SimNode(Node):
         """Until shutdown or max_sim_time_s. Lockstep: commands (callbacks) advance the physics; just wait.
 
         Realtime: physics on absolute deadlines, state published every step (/odom at the control rate). The
-        interpreter's thread switch interval drops to 100 µs so that the loop thread, woken at its deadline,
-        gets the GIL back from the callback thread quickly instead of after up to 5 ms.
+        loop runs on `loop_cpu` when given, and the GIL switch interval drops to 10 µs so that the loop thread,
+        woken at its deadline, gets the GIL back from the callback thread quickly instead of after up to 5 ms.
         """
         if self.config.mode == "lockstep":
             while rclpy.ok() and not self.finished.wait(0.1):
                 pass
             return
-        sys.setswitchinterval(1e-4)
         self.loop.start()
         tick = 0
         while rclpy.ok() and not self.finished.is_set():
             self.loop.wait()
+            for msg in take_all(self.sub_command):
+                self.on_command(msg)
             with self.lock:
                 self.advance(1)
                 self.publish_state(odom=tick % self.decimation == 0)
