@@ -50,7 +50,9 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         "push_schedule": ("", "exact pushes as JSON [[t_s, dvx, dvy], ...] (used by sim2sim)"),
         "soft_start": (0.5, "soft-start ramp of the safety guard (s)"),
         "record": ("", "bag directory to record every topic into (rosbag2 MCAP); empty: no recording"),
-        "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
+        "record_topics": ("", "comma-separated topics to record (empty: all physai topics but the camera)"),
+        "camera": ("", "publish /camera/image_raw + camera_info: an MJCF camera name or tracking; empty: none"),
+        "camera_rate": (10.0, "camera images per second (≤ 30, rendered off the control thread)"),
     },
 }
 LAUNCH_ARGUMENTS["hil"] = {
@@ -103,6 +105,8 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "max_sim_time_s": args["sim_time"],
                 "realtime_priority": args["rt"],
                 "loop_cpu": args["loop_cpu"],
+                "camera": args["camera"],
+                "camera_rate_hz": args["camera_rate"],
                 "lockstep_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
             },
         )

@@ -28,7 +28,13 @@ TOPICS = {
     "/clock": "rosgraph_msgs/msg/Clock",
     "/diagnostics": "diagnostic_msgs/msg/DiagnosticArray",
 }
-"""The DESIGN.md topic contract (camera topics are not recorded by default: they are large)."""
+"""The DESIGN.md topic contract: what is recorded by default."""
+CAMERA_TOPICS = {
+    "/camera/image_raw": "sensor_msgs/msg/Image",
+    "/camera/camera_info": "sensor_msgs/msg/CameraInfo",
+}
+"""Recorded only when named in `topics`: images are large."""
+RECORDABLE = {**TOPICS, **CAMERA_TOPICS}
 
 
 @dataclass(frozen=True)
@@ -38,14 +44,14 @@ class RecorderNodeConfig:
     bag: str = ""
     """Bag directory to create (rosbag2 layout: <bag>/<name>_0.mcap + metadata.yaml)."""
     topics: str = ""
-    """Comma-separated subset of TOPICS to record ("" = all)."""
+    """Comma-separated topics of TOPICS or CAMERA_TOPICS to record ("" = all of TOPICS)."""
 
     def __post_init__(self) -> None:
         if not self.bag:
             raise ValueError("parameter 'bag' is empty; expected a directory path for the recording")
-        unknown = [t for t in self.selected() if t not in TOPICS]
+        unknown = [t for t in self.selected() if t not in RECORDABLE]
         if unknown:
-            raise ValueError(f"parameter 'topics' names {unknown}; expected a subset of {', '.join(TOPICS)}")
+            raise ValueError(f"parameter 'topics' names {unknown}; expected a subset of {', '.join(RECORDABLE)}")
 
     def selected(self) -> list[str]:
         """The topics to record."""
@@ -66,7 +72,7 @@ class RecorderNode(Node):
         self.config = declare_and_read(self, RecorderNodeConfig)
         self.recorder = McapRecorder(self.config.bag)
         for topic in self.config.selected():
-            type_name = TOPICS[topic]
+            type_name = RECORDABLE[topic]
             latched = topic == "/estop"
             profile = QoSProfile(
                 depth=1 if latched else 200,

@@ -1,7 +1,8 @@
 """sim_node: a MuJoCo robot behind the physai topic contract, with SafetyGuard owning every command.
 
 Publishes /joint_states (what the joints measure, effort = applied torque), /imu/data, /odom (simulation
-truth), /clock (sim time) and /diagnostics; subscribes /joint_commands and /estop (and ~/rearm via a
+truth), /clock (sim time), /diagnostics and, with a `camera`, /camera/image_raw + /camera/camera_info
+(rendered in their own thread at a capped rate, see physai.ros.camera); subscribes /joint_commands and /estop (and ~/rearm via a
 std_msgs/Empty topic). Modes:
   realtime  physics at 1/physics_dt on a RateLoop (absolute deadlines); state published every physics step
   lockstep  one control period of physics per received command, then the new state (deterministic)
@@ -56,6 +57,14 @@ class SimNodeConfig:
     """frame_id of /imu/data and child frame of /odom."""
     realtime_priority: bool = True
     """Try SCHED_FIFO / mlockall for the physics loop (reported in /diagnostics when refused)."""
+    camera: str = ""
+    """/camera/image_raw + camera_info: an MJCF camera name, "tracking" (follows the base), or "" for none."""
+    camera_rate_hz: float = 10.0
+    """Camera images per second (≤ 30; rendered in their own thread, skipped when rendering is slower)."""
+    camera_width: int = 320
+    """Image width (pixels)."""
+    camera_height: int = 240
+    """Image height (pixels)."""
     loop_cpu: int = -1
     """CPU the control loop's thread runs on alone (the launcher keeps other processes off it); -1 = not pinned."""
     diagnostics_period_s: float = 0.5
@@ -118,6 +127,20 @@ class SimNode(Node):
             switch_interval_s=1e-5,
         )
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
+        self.camera = None
+        if cfg.camera:
+            from physai.ros.camera import CameraPublisher
+
+            self.camera = CameraPublisher(
+                self,
+                self.sim.model,
+                cfg.camera,
+                self.snapshot_qpos,
+                base_body=spec.base_body,
+                rate_hz=cfg.camera_rate_hz,
+                width=cfg.camera_width,
+                height=cfg.camera_height,
+            )
         if cfg.mode == "lockstep":
             self.create_timer(0.1, self.publish_state_until_commanded)
         self.commands = 0
@@ -180,6 +203,12 @@ class SimNode(Node):
                 self.publish_applied()
         if self.config.max_sim_time_s and self.sim.data.time >= self.config.max_sim_time_s:
             self.finished.set()
+
+    def snapshot_qpos(self, out: np.ndarray) -> float:
+        """Copy qpos into `out` for the camera thread; returns the sim time (s) it belongs to."""
+        with self.lock:
+            out[:] = self.sim.data.qpos
+            return float(self.sim.data.time)
 
     def publish_applied(self) -> None:
         """~/applied: the command really applied after the guard (q*, dq*, τ_ff), once per accepted command."""
@@ -253,6 +282,8 @@ class SimNode(Node):
             "pushes": self.pushes,
             **self.guard.counts(),
         }
+        if self.camera is not None:
+            values["camera_images"] = self.camera.published
         values.update(stats.as_dict())
         if self.latency_us:
             p50, p99 = np.percentile(self.latency_us, [50, 99])
@@ -263,6 +294,8 @@ class SimNode(Node):
 
     def close(self) -> None:
         """Stop the loop (restores scheduling)."""
+        if self.camera is not None:
+            self.camera.close()
         self.loop.stop()
 
 
