@@ -126,9 +126,11 @@ def stand(seconds: str = "20") -> dict:
     summary = summarize(work / "bag")
     checked, bad = command_violations(tap.frames)
     driver = summary.diagnostics.get("driver_node: safety", {})
+    modes = [v["mode"] for _, v in diag_timeline(work / "bag")[0] if v["mode"] not in ("waiting", "soft_start")]
     return {
         "exit_code": result.exit_code,
         "failed": result.failed,
+        "was_active": bool(modes) and modes[0] == "active",  # not tripped by a start-up stall first
         "sim_seconds": summary.sim_seconds,
         "fell": summary.fell,
         "max_tilt_rad": summary.max_tilt_rad,

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 
 import pytest
 
@@ -38,8 +39,16 @@ def test_bench_driver_end_to_end_report(tmp_path, capsys):
     assert main(["bench", "driver", "--seconds", "2", "--motors", "12", "--json", str(path)]) == 0
     report = json.loads(path.read_text())
     assert report["bench"] == "driver"
-    assert set(report["figures"]) == {"12.no_rt", "12.rt"}
+    assert set(report["figures"]) == {"12.no_rt", "12.rt", "bare.no_rt", "bare.rt"}
+    for mode in ("no_rt", "rt"):  # the empty loop of the same run: the machine's floor
+        bare = report["figures"][f"bare.{mode}"]
+        assert 0 <= bare["lateness_us"]["p50"] <= bare["lateness_us"]["p99"] <= bare["lateness_us"]["max"]
+        assert bare["ticks"] + bare["misses"] >= 1900
+    if len(os.sched_getaffinity(0)) >= 2:  # the driver loop ran alone on the last CPU
+        assert report["figures"]["12.rt"]["affinity"] == f"cpu {max(os.sched_getaffinity(0))}"
     for key, fig in report["figures"].items():
+        if key.startswith("bare."):
+            continue
         assert fig["robot"] == "testbed_biped" and fig["motors"] == 12, key
         assert 0 < fig["ticks"] <= 2000, key  # 2 s at 1 kHz; an overrunning tick skips deadlines
         assert fig["ticks"] + fig["misses"] >= 1900, key  # every deadline of the 2 s was run or counted missed
@@ -51,6 +60,13 @@ def test_bench_driver_end_to_end_report(tmp_path, capsys):
         assert fig["misses"] >= 0
     assert report["figures"]["12.no_rt"]["sched_fifo"].startswith("skipped")
     assert report["figures"]["12.rt"]["sched_fifo"]  # "ok (priority 80)" as root, else the reason
-    assert set(report["ratios"]) == {"lateness_p99_rt_vs_no_rt_12"}
+    assert set(report["ratios"]) == {
+        "lateness_p99_rt_vs_no_rt_12",
+        "lateness_p99_vs_bare_12",
+        "lateness_p99_vs_bare_12_rt",
+    }
+    bare_p99 = report["figures"]["bare.rt"]["lateness_us"]["p99"]
+    driver_p99 = report["figures"]["12.rt"]["driver_lateness_us"]["p99"]
+    assert math.isclose(report["ratios"]["lateness_p99_vs_bare_12_rt"], driver_p99 / bare_p99, rel_tol=1e-9)
     out = capsys.readouterr().out
     assert "12.rt" in out and f"wrote {path}" in out

@@ -7,15 +7,23 @@ from __future__ import annotations
 
 import math
 import struct
+import uuid
 
+import can
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from physai.control.command import JointCommand
 from physai.drivers import mit
 from physai.drivers import robstride as rs
+from physai.drivers.bus import to_joint, to_motor
+from physai.drivers.can_bus import CanActuatorBus
+from physai.drivers.config import HardwareConfig
 from physai.drivers.frame import CanFrame
 from physai.drivers.limits import CodecError, MotorLimits, float_to_uint, quantization_step, uint_to_float
+from physai.robot.spec import RobotSpec
 
 MC = mit.MINI_CHEETAH  # P ±12.5 rad, V ±65 rad/s, KP 0–500, KD 0–5, T ±18 N·m
 CG = rs.CYBERGEAR  # P ±4π rad, V ±30 rad/s, KP 0–500, KD 0–5, T ±12 N·m
@@ -555,3 +563,170 @@ def test_robstride_reencoding_a_decoded_command_gives_the_same_frame(model, t, d
     c = rs.decode_motion_control(arb, data, limits)
     frame, _ = rs.encode_motion_control(c.target_id, c.position, c.velocity, c.kp, c.kd, c.torque_ff, limits)
     assert (frame.arbitration_id, frame.data) == (arb, data)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Batch encoders (numpy, all motors of one protocol at once) equal the scalar codecs byte for byte
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _edges(lo: float, hi: float) -> list[float]:
+    """Range ends, their float neighbours, zeros and far-outside values of one field."""
+    ends = [lo, hi, math.nextafter(lo, -math.inf), math.nextafter(lo, math.inf)]
+    return [*ends, math.nextafter(hi, -math.inf), math.nextafter(hi, math.inf), 0.0, -0.0, 1e3, -1e3, 1e300, -1e300]
+
+
+@st.composite
+def _batch(draw, tables: dict[str, MotorLimits], bits: tuple[int, ...]):
+    """(models, values (5, n)) for 1..30 motors of random models: anything finite, edges, exact step values."""
+    models = draw(st.lists(st.sampled_from(sorted(tables)), min_size=1, max_size=30))
+    values = np.empty((5, len(models)))
+    for i, model in enumerate(models):
+        for row, (lo, hi) in enumerate(_ranges(tables[model]).values()):
+            step = st.integers(0, (1 << bits[row]) - 1).map(
+                lambda k, lo=lo, hi=hi, b=bits[row]: uint_to_float(k, lo, hi, b)
+            )
+            values[row, i] = draw(st.one_of(value, st.floats(-1e3, 1e3), st.sampled_from(_edges(lo, hi)), step))
+    return models, values
+
+
+def _scalar_sent(commands) -> np.ndarray:
+    return np.array([[c.position, c.velocity, c.kp, c.kd, c.torque_ff] for c in commands]).T.reshape(5, -1)
+
+
+@PROPERTY
+@given(batch=_batch(mit.MIT_LIMITS, mit.MitTable.bits))
+def test_mit_batch_encoding_equals_the_scalar_codec(batch):
+    models, values = batch
+    limits = [mit.MIT_LIMITS[m] for m in models]
+    payloads, sent = mit.encode_commands(*values, mit.mit_table(limits))
+    scalar = [mit.encode_command(*values[:, i], lim) for i, lim in enumerate(limits)]
+    assert payloads.dtype == np.uint8 and payloads.shape == (len(models), 8)
+    assert [row.tobytes() for row in payloads] == [data for data, _ in scalar]
+    assert sent.shape == (5, len(models)) and np.array_equal(sent, _scalar_sent(c for _, c in scalar))
+
+
+@PROPERTY
+@given(batch=_batch(rs.ROBSTRIDE_LIMITS, rs.RobstrideTable.bits), data=st.data())
+def test_robstride_batch_encoding_equals_the_scalar_codec(batch, data):
+    models, values = batch
+    ids = np.array(data.draw(st.lists(st.integers(0, 255), min_size=len(models), max_size=len(models))))
+    limits = [rs.ROBSTRIDE_LIMITS[m] for m in models]
+    arbitration_ids, payloads, sent = rs.encode_motion_controls(ids, *values, rs.robstride_table(limits))
+    scalar = [rs.encode_motion_control(int(ids[i]), *values[:, i], lim) for i, lim in enumerate(limits)]
+    assert arbitration_ids.tolist() == [frame.arbitration_id for frame, _ in scalar]
+    assert payloads.dtype == np.uint8 and [row.tobytes() for row in payloads] == [frame.data for frame, _ in scalar]
+    assert np.array_equal(sent, _scalar_sent(c for _, c in scalar))
+
+
+def test_mit_batch_avoids_special_frames_like_the_scalar():
+    # All maxima with t_int 0xFFC / 0xFFD / 0xFFE would read as enter / exit motor mode / set zero.
+    limits = [MC, mit.AK10_9, MC, mit.AK70_10]
+    t = [
+        uint_to_float(k, lim.t_min, lim.t_max, 12) for k, lim in zip((0xFFC, 0xFFD, 0xFFE, 0xFFC), limits, strict=True)
+    ]
+    values = np.array([[lim.p_max, lim.v_max, lim.kp_max, lim.kd_max, tk] for lim, tk in zip(limits, t, strict=True)]).T
+    payloads, sent = mit.encode_commands(*values, mit.mit_table(limits))
+    scalar = [mit.encode_command(*values[:, i], lim) for i, lim in enumerate(limits)]
+    assert [row.tobytes() for row in payloads] == [data for data, _ in scalar]
+    assert not {row.tobytes() for row in payloads} & set(mit.SPECIAL_FRAMES)
+    assert payloads[0].tobytes() == bytes.fromhex("FF FE FF FF FF FF FF FC")
+    assert np.array_equal(sent, _scalar_sent(c for _, c in scalar))
+
+
+def test_batch_clamps_before_packing_so_20_rad_never_wraps():
+    mit_payloads, mit_sent = mit.encode_commands(
+        np.array([20.0, -20.0, 0.0]), 0.0, 0.0, 0.0, 0.0, mit.mit_table([MC, MC, MC])
+    )
+    assert [row[:2].tobytes() for row in mit_payloads] == [b"\xff\xff", b"\x00\x00", b"\x7f\xff"]
+    assert mit_sent[0].tolist() == [12.5, -12.5, pytest.approx(32767 * 25 / 65535 - 12.5)]
+    ids, rs_payloads, rs_sent = rs.encode_motion_controls(
+        np.array([1, 2]), np.array([20.0, -20.0]), 0.0, 0.0, 0.0, np.array([1e9, -1e9]), rs.robstride_table([CG, CG])
+    )
+    assert [row[:2].tobytes() for row in rs_payloads] == [b"\xff\xff", b"\x00\x00"]
+    assert rs_sent[0].tolist() == pytest.approx([4 * math.pi, -4 * math.pi])
+    assert ids.tolist() == [0x01FFFF01, 0x01000002]  # torque saturates at t_max / t_min in data area 2
+
+
+@pytest.mark.parametrize("index", range(5))
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_batch_non_finite_field_is_rejected_naming_motor_and_field(index, bad):
+    values = np.zeros((5, 4))
+    values[index, 2] = bad
+    for encode, single in (
+        (lambda: mit.encode_commands(*values, mit.mit_table([MC] * 4)), lambda: mit.encode_command(*values[:, 2], MC)),
+        (
+            lambda: rs.encode_motion_controls(np.arange(4), *values, rs.robstride_table([CG] * 4)),
+            lambda: rs.encode_motion_control(2, *values[:, 2], CG),
+        ),
+    ):
+        with pytest.raises(CodecError) as batch_err:
+            encode()
+        with pytest.raises(CodecError) as scalar_err:
+            single()
+        assert batch_err.value.field == f"{FIELDS[index]}[2]" == f"{scalar_err.value.field}[2]"
+        assert batch_err.value.expected == scalar_err.value.expected
+        assert f"'{FIELDS[index]}[2]'" in str(batch_err.value)
+
+
+def test_batch_reports_the_first_bad_motor_and_the_field_the_scalar_checks_first():
+    values = np.zeros((5, 4))
+    values[0, 1], values[4, 1], values[1, 3] = math.nan, math.inf, math.nan  # motor 1: position and torque
+    with pytest.raises(CodecError, match=r"'position\[1\]'"):  # MIT checks position first
+        mit.encode_commands(*values, mit.mit_table([MC] * 4))
+    with pytest.raises(CodecError, match=r"'torque_ff\[1\]'"):  # encode_motion_control checks torque first
+        rs.encode_motion_controls(np.arange(4), *values, rs.robstride_table([CG] * 4))
+    with pytest.raises(CodecError, match=r"'target_id\[1\]' is 256"):  # ... and the target id before that
+        rs.encode_motion_controls(np.array([0, 256, 2, 3]), *values, rs.robstride_table([CG] * 4))
+    with pytest.raises(CodecError, match=r"'position\[left_knee\]'"):  # labels name the motors
+        mit.encode_commands(*values, mit.mit_table([MC] * 4, labels=["a", "left_knee", "b", "c"]))
+
+
+def test_batch_tables_shapes_and_types_are_checked():
+    assert mit.encode_commands([], [], [], [], [], mit.mit_table([]))[0].shape == (0, 8)
+    with pytest.raises(CodecError, match="'velocity'"):
+        mit.encode_commands(np.zeros(2), np.zeros(3), 0.0, 0.0, 0.0, mit.mit_table([MC, MC]))
+    with pytest.raises(CodecError, match="target_ids"):
+        rs.encode_motion_controls(np.array([1.0, 2.0]), 0.0, 0.0, 0.0, 0.0, 0.0, rs.robstride_table([CG, CG]))
+    with pytest.raises(TypeError, match="MitTable"):
+        mit.encode_commands(0.0, 0.0, 0.0, 0.0, 0.0, rs.robstride_table([CG]))
+    with pytest.raises(CodecError, match="labels"):
+        rs.robstride_table([CG], labels=["a", "b"])
+
+
+def test_can_bus_write_command_sends_the_scalar_codec_frames():
+    spec = RobotSpec.load("testbed_biped")
+    config = HardwareConfig.load(spec.source.parent / "hardware.yaml", spec)
+    channel = f"codec_{uuid.uuid4().hex[:12]}"
+    tap = can.Bus(interface="virtual", channel=channel)
+    bus = CanActuatorBus(config, can.Bus(interface="virtual", channel=channel))
+    rng = np.random.default_rng(0)
+    commands = [JointCommand.hold(spec)] + [JointCommand(*rng.normal(0, s, (5, 12))) for s in (0.3, 30, 3e3)]
+    try:
+        for command in commands:
+            sent = bus.write_command(command, 0.0)
+            got = []
+            while (msg := tap.recv(timeout=0)) is not None:
+                got.append((msg.arbitration_id, msg.is_extended_id, bytes(msg.data)))
+            motor, expected, scalar = to_motor(config, command), [], []
+            for i, m in enumerate(config.motors):
+                args = (motor.q[i], motor.dq[i], motor.kp[i], motor.kd[i], motor.tau_ff[i], m.limits)
+                if m.protocol == "mit":
+                    data, c = mit.encode_command(*args)
+                    expected.append((m.can_id, False, data))
+                else:
+                    frame, c = rs.encode_motion_control(m.can_id, *args)
+                    expected.append((frame.arbitration_id, True, frame.data))
+                scalar.append(c)
+            assert got == expected  # one frame per motor, in motor order, the scalar codecs' bytes
+            want = to_joint(config, JointCommand(*_scalar_sent(scalar)))
+            for field in ("q", "dq", "kp", "kd", "tau_ff"):
+                assert np.array_equal(getattr(sent, field), getattr(want, field))
+        bad = JointCommand.hold(spec)
+        bad.q[spec.joint_names.index("right_knee")] = math.nan
+        with pytest.raises(CodecError, match=r"'position\[right_knee\]'"):
+            bus.write_command(bad, 0.0)
+        assert tap.recv(timeout=0) is None  # a rejected command sends nothing
+    finally:
+        bus.close()
+        tap.shutdown()

@@ -4,7 +4,10 @@ Each configuration runs two processes inside one private network namespace (pyth
 never touches a real network): the virtual motor bank with its MuJoCo plant at the physics rate, and the
 driver loop (CanActuatorBus + RateLoop at `rate_hz`, holding the default pose, one frame per motor per tick);
 see `physai.bench.driver_worker`. Every configuration runs with realtime=False and realtime=True
-(SCHED_FIFO, mlockall, 1 ns timer slack) for the driver loop; the plant always runs SCHED_OTHER.
+(SCHED_FIFO, mlockall, 1 ns timer slack) for the driver loop; the plant always runs SCHED_OTHER. As in the
+bringups (`loop_cpu:=auto`), the driver loop's thread runs alone on the last CPU and both processes' other
+threads on the rest. The same run measures an empty RateLoop the same way ("bare"): the floor the machine's
+timers and scheduler set for any loop's lateness, whatever its work.
 
 Motor counts:
   12   testbed_biped with robot_descriptions/testbed_biped/hardware.yaml (6 MIT AK + 6 Robstride)
@@ -22,9 +25,11 @@ Figures per configuration ("12.no_rt", "12.rt", "30.no_rt", "30.rt"):
                        `seconds` of wall time: a bank that cannot answer every frame (it is Python too, and
                        handles each frame plus its own udp_multicast echo) shows here and in replies_per_tick,
                        and then the driver's read_state has fewer replies to decode than on a real bus
+  bare.no_rt, bare.rt  an empty RateLoop at `rate_hz` for `seconds`: lateness p50/p99/max, misses
 Ratios:
   tick_us_30_vs_12[_rt]             tick p50, 30-class / 12 (no_rt; _rt with SCHED_FIFO)
   lateness_p99_rt_vs_no_rt_12/_30   lateness p99 with SCHED_FIFO / without
+  lateness_p99_vs_bare_12/_30[_rt]  driver lateness p99 / the empty loop's, same mode
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import yaml
 
 from physai.bench.report import write_report
 from physai.bringup.launcher import log_tail, private_netns, stop_process
+from physai.bringup.sets import resolve_loop_cpu
 from physai.drivers import mit, robstride
 from physai.drivers.config import HardwareConfig
 from physai.paths import robot_descriptions_dir
@@ -135,36 +141,70 @@ def run(
                 f"physai bench driver needs a private network namespace for its udp_multicast bus and could not "
                 f"create one ({err}); run it as root (CAP_SYS_ADMIN)"
             ) from err
+        cpu = resolve_loop_cpu("auto")
+        others = tuple(sorted(os.sched_getaffinity(0) - {cpu})) if cpu >= 0 else ()
         for key, config in configs.items():
             for mode, realtime in MODES:
                 folder = work / f"{key}_{mode}"
                 folder.mkdir()
-                driver, bank = _measure(prefix, folder, config, seconds, rate_hz, realtime)
+                driver, bank = _measure(prefix, folder, config, seconds, rate_hz, realtime, cpu, others)
                 figures[f"{key}.{mode}"] = _figures(config, driver, bank)
+        for mode, realtime in MODES:
+            figures[f"bare.{mode}"] = _bare(prefix, work / f"bare_{mode}", seconds, rate_hz, realtime, cpu, others)
     ratios = _ratios(figures)
     _print_table(figures)
-    meta = {"rate_hz": rate_hz, "seconds": seconds, "cpus": os.cpu_count(), "logs": str(work)}
+    meta = {"rate_hz": rate_hz, "seconds": seconds, "cpus": os.cpu_count(), "loop_cpu": cpu, "logs": str(work)}
     return write_report("driver", figures, ratios, json_path, **meta)
 
 
+def _bare(
+    prefix: list[str], folder: Path, seconds: float, rate_hz: float, realtime: bool, cpu: int, others: tuple[int, ...]
+) -> dict[str, Any]:
+    """The empty loop's figures, measured in a worker like the driver's."""
+    folder.mkdir()
+    cmd = ["bare", "--seconds", str(seconds), "--rate-hz", str(rate_hz), "--out", str(folder / "bare.json")]
+    cmd += [*(["--realtime"] if realtime else []), *(["--cpu", str(cpu)] if cpu >= 0 else [])]
+    proc = _start(prefix, cmd, folder / "bare.log", others)
+    if proc.wait(timeout=seconds + STARTUP_S) != 0:
+        raise RuntimeError(f"bare loop worker exited with code {proc.returncode}:\n{log_tail(folder, 'bare')}")
+    result = json.loads((folder / "bare.json").read_text())
+    lateness = {k: round(v, 1) for k, v in result["lateness_us"].items()}
+    return {"lateness_us": lateness, "misses": result["misses"], "ticks": result["ticks"], **_rt_fields(result["rt"])}
+
+
+def _rt_fields(rt_status: dict[str, str]) -> dict[str, str]:
+    return {"sched_fifo": rt_status.get("sched_fifo", "?"), "affinity": rt_status.get("affinity", "?")}
+
+
 def _measure(
-    prefix: list[str], folder: Path, config: dict[str, Any], seconds: float, rate_hz: float, realtime: bool
+    prefix: list[str],
+    folder: Path,
+    config: dict[str, Any],
+    seconds: float,
+    rate_hz: float,
+    realtime: bool,
+    cpu: int = -1,
+    others: tuple[int, ...] = (),
 ) -> tuple[dict, dict]:
-    """Start the bank, run the driver to completion, stop the bank; both workers' JSON results."""
+    """Start the bank, run the driver to completion, stop the bank; both workers' JSON results.
+
+    With `cpu` ≥ 0 the driver's loop thread runs on it and every other thread of both workers on `others`.
+    """
     common = ["--robot", config["robot"], "--hardware", str(config["hardware"]), "--channel", CHANNEL]
     ready = folder / "bank.ready"
     bank_cmd = ["bank", *common, "--ready", str(ready), "--out", str(folder / "bank.json")]
     bank_cmd += ["--max-seconds", str(seconds + 4 * STARTUP_S)]
     driver_cmd = ["driver", *common, "--seconds", str(seconds), "--rate-hz", str(rate_hz)]
     driver_cmd += ["--out", str(folder / "driver.json"), *(["--realtime"] if realtime else [])]
-    bank = _start(prefix, bank_cmd, folder / "bank.log")
+    driver_cmd += ["--cpu", str(cpu)] if cpu >= 0 else []
+    bank = _start(prefix, bank_cmd, folder / "bank.log", others)
     try:
         deadline = time.monotonic() + STARTUP_S
         while not ready.exists():
             if bank.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"virtual motor bank did not come up:\n{log_tail(folder, 'bank')}")
             time.sleep(0.05)
-        driver = _start(prefix, driver_cmd, folder / "driver.log")
+        driver = _start(prefix, driver_cmd, folder / "driver.log", others)
         try:
             code = driver.wait(timeout=seconds + STARTUP_S)
         except subprocess.TimeoutExpired:
@@ -181,15 +221,18 @@ def _measure(
     return json.loads((folder / "driver.json").read_text()), json.loads((folder / "bank.json").read_text())
 
 
-def _start(prefix: list[str], args: list[str], log: Path) -> subprocess.Popen:
-    """A worker process inside the namespace (nsenter prefix), output to `log`."""
+def _start(prefix: list[str], args: list[str], log: Path, cpus: tuple[int, ...] = ()) -> subprocess.Popen:
+    """A worker process inside the namespace (nsenter prefix), output to `log`, on `cpus` (() = any)."""
     with log.open("wb") as out:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [*prefix, sys.executable, "-m", "physai.bench.driver_worker", *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+    if cpus:  # before the interpreter starts any thread (a loop thread then moves itself to --cpu)
+        os.sched_setaffinity(proc.pid, cpus)
+    return proc
 
 
 def _figures(config: dict[str, Any], driver: dict, bank: dict) -> dict[str, Any]:
@@ -207,7 +250,7 @@ def _figures(config: dict[str, Any], driver: dict, bank: dict) -> dict[str, Any]
         "driver_lateness_us": pct(driver["driver_lateness_us"]),
         "misses": driver["misses"],
         "ticks": driver["ticks"],
-        "sched_fifo": driver["rt_status"].get("sched_fifo", "?"),
+        **_rt_fields(driver["rt_status"]),
         "replies_per_tick": round(driver["bus"].get("replies", 0) / ticks, 2),
         "stale_ticks": driver["stale_ticks"],
         "plant_lateness_p99_us": round(bank["loop"]["lateness_us"]["p99"], 1),
@@ -227,6 +270,11 @@ def _ratios(figures: dict[str, Any]) -> dict[str, float]:
                 figures[f"30.{mode}"]["driver_tick_us"]["p50"], figures[f"12.{mode}"]["driver_tick_us"]["p50"]
             )
     for key in ("12", "30"):
+        for suffix, mode in (("", "no_rt"), ("_rt", "rt")):
+            if f"{key}.{mode}" in figures and f"bare.{mode}" in figures:
+                out[f"lateness_p99_vs_bare_{key}{suffix}"] = ratio(
+                    figures[f"{key}.{mode}"]["driver_lateness_us"]["p99"], figures[f"bare.{mode}"]["lateness_us"]["p99"]
+                )
         if f"{key}.rt" in figures and f"{key}.no_rt" in figures:
             out[f"lateness_p99_rt_vs_no_rt_{key}"] = ratio(
                 figures[f"{key}.rt"]["driver_lateness_us"]["p99"], figures[f"{key}.no_rt"]["driver_lateness_us"]["p99"]
@@ -259,6 +307,22 @@ def _print_table(figures: dict[str, Any]) -> None:
             f["sched_fifo"],
         )
         for key, f in figures.items()
+        if not key.startswith("bare.")
+    ]
+    rows += [
+        (
+            key,
+            "0",
+            "-",
+            "/".join(f"{f['lateness_us'][k]:.1f}" for k in ("p50", "p99", "max")),
+            str(f["misses"]),
+            str(f["ticks"]),
+            "-",
+            "-",
+            f["sched_fifo"],
+        )
+        for key, f in figures.items()
+        if key.startswith("bare.")
     ]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):

@@ -2,7 +2,8 @@
 
     python -m physai.bench.driver_worker bank   --robot R --hardware H.yaml --channel 239.74.163.2 --ready F --out F
     python -m physai.bench.driver_worker driver --robot R --hardware H.yaml --channel 239.74.163.2 --seconds 10 \
-        --rate-hz 1000 [--realtime] --out F
+        --rate-hz 1000 [--realtime] [--cpu N] --out F
+    python -m physai.bench.driver_worker bare --seconds 10 --rate-hz 1000 [--realtime] [--cpu N] --out F
 
 Both talk python-can `udp_multicast` and must only ever run inside a private network namespace
 (`physai.bringup.launcher.private_netns`); `physai.bench.driver` starts them there with the nsenter prefix.
@@ -18,7 +19,10 @@ wait, read_state, write_command (a hold of the default pose, one frame per motor
 timed with perf_counter_ns. A tick that overruns makes the loop skip deadlines (counted as misses), so
 ticks + skipped deadlines ≈ seconds × rate.
 Writes tick-time percentiles, the RateLoop's lateness stats over the whole run, misses, rt_status and bus
-counters as JSON to `--out`. Neither imports ROS.
+counters as JSON to `--out`. `--cpu` pins the loop thread to that CPU (the bench keeps the bank off it).
+
+bare: the same RateLoop with no work at all, for the same time: the floor this machine's timers and scheduler
+set for any loop's lateness. None of the three imports ROS.
 """
 
 from __future__ import annotations
@@ -113,8 +117,25 @@ def run_bank(robot: str, hardware: str, channel: str, ready: str, out: str, max_
     )
 
 
+def run_bare(seconds: float, rate_hz: float, realtime: bool, cpu: int | None, out: str) -> None:
+    """An empty RateLoop for `seconds`: lateness over every tick."""
+    from physai.control import RateLoop
+
+    loop = RateLoop(1.0 / rate_hz, realtime=realtime, cpu=cpu, name="bare_loop", window=math.ceil(seconds * rate_hz))
+    stats = loop.run(lambda: None, duration_s=seconds)
+    lateness = {"p50": stats.lateness_p50_us, "p99": stats.lateness_p99_us, "max": stats.lateness_max_us}
+    _write_json(out, {"ticks": stats.ticks, "misses": stats.misses, "lateness_us": lateness, "rt": stats.rt_status})
+
+
 def run_driver(
-    robot: str, hardware: str, channel: str, seconds: float, rate_hz: float, realtime: bool, out: str
+    robot: str,
+    hardware: str,
+    channel: str,
+    seconds: float,
+    rate_hz: float,
+    realtime: bool,
+    out: str,
+    cpu: int | None = None,
 ) -> None:
     """The driver loop: hold the default pose over CAN for `seconds`, timing every tick."""
     from physai.control import RateLoop
@@ -128,7 +149,7 @@ def run_driver(
     bus = CanActuatorBus(config, open_bus(config, interface="udp_multicast", channel=channel))
     n_ticks = max(1, math.ceil(seconds * rate_hz))  # the most ticks `seconds` can hold
     # the lateness ring covers the whole run, so p99/max are over every tick, not the last 10 000
-    loop = RateLoop(1.0 / rate_hz, realtime=realtime, name="driver_loop", window=n_ticks)
+    loop = RateLoop(1.0 / rate_hz, realtime=realtime, cpu=cpu, name="driver_loop", window=n_ticks)
     hold = JointCommand.hold(spec)
     tick_ns = np.zeros(n_ticks, dtype=np.int64)
     stale_ticks = 0
@@ -198,27 +219,35 @@ def _start_motors(bus: Any, kd: np.ndarray) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: `bank` or `driver` (see the module docstring)."""
+    """Entry point: `bank`, `driver` or `bare` (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m physai.bench.driver_worker")
     sub = parser.add_subparsers(dest="role", required=True)
-    for role in ("bank", "driver"):
+    for role in ("bank", "driver", "bare"):
         p = sub.add_parser(role)
+        p.add_argument("--out", required=True, help="JSON written at the end")
+        if role == "bare":
+            continue
         p.add_argument("--robot", required=True)
         p.add_argument("--hardware", required=True, help="hardware YAML")
         p.add_argument("--channel", required=True, help="udp_multicast group")
-        p.add_argument("--out", required=True, help="JSON written at the end")
     bank = sub.choices["bank"]
     bank.add_argument("--ready", required=True, help="file touched once the bus is open")
     bank.add_argument("--max-seconds", type=float, default=3600.0, help="exit after this long even unsignalled")
-    driver = sub.choices["driver"]
-    driver.add_argument("--seconds", type=float, required=True)
-    driver.add_argument("--rate-hz", type=float, default=1000.0)
-    driver.add_argument("--realtime", action="store_true", help="SCHED_FIFO / mlockall for the loop")
+    for role in ("driver", "bare"):
+        p = sub.choices[role]
+        p.add_argument("--seconds", type=float, required=True)
+        p.add_argument("--rate-hz", type=float, default=1000.0)
+        p.add_argument("--realtime", action="store_true", help="SCHED_FIFO / mlockall for the loop")
+        p.add_argument("--cpu", type=int, default=None, help="pin the loop thread to this CPU")
     args = parser.parse_args(argv)
     if args.role == "bank":
         run_bank(args.robot, args.hardware, args.channel, args.ready, args.out, args.max_seconds)
+    elif args.role == "bare":
+        run_bare(args.seconds, args.rate_hz, args.realtime, args.cpu, args.out)
     else:
-        run_driver(args.robot, args.hardware, args.channel, args.seconds, args.rate_hz, args.realtime, args.out)
+        run_driver(
+            args.robot, args.hardware, args.channel, args.seconds, args.rate_hz, args.realtime, args.out, args.cpu
+        )
     return 0
 
 

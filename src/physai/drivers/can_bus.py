@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import can
 import numpy as np
@@ -43,6 +45,31 @@ def to_message(frame: CanFrame) -> can.Message:
     return can.Message(arbitration_id=frame.arbitration_id, data=frame.data, is_extended_id=frame.is_extended_id)
 
 
+_Encoder = Callable[[np.ndarray], tuple[list[int], np.ndarray, np.ndarray]]
+"""(5, m) motor-side (q, dq, kp, kd, τ_ff) of a group's m motors → (arbitration ids, (m, 8) uint8 payloads,
+(5, m) what the frames carry)."""
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The motors of one protocol, encoded in one batch call per command."""
+
+    motors: tuple[int, ...]
+    """Motor (joint) indices, in config order."""
+    columns: np.ndarray
+    """The same indices as an intp array, for fancy indexing."""
+    extended: bool
+    """29-bit identifiers (Robstride) rather than 11-bit (MIT)."""
+    encode: _Encoder
+    """The group's batch encoder."""
+
+
+def _rows(payloads: np.ndarray) -> list[bytes]:
+    """(m, 8) uint8 payloads → m 8-byte strings."""
+    data, width = payloads.tobytes(), payloads.shape[1]
+    return [data[k : k + width] for k in range(0, len(data), width)]
+
+
 class CanActuatorBus(ActuatorBus):
     """The robot's motors on one CAN bus."""
 
@@ -53,6 +80,9 @@ class CanActuatorBus(ActuatorBus):
         self._limits = [m.limits for m in config.motors]
         self._mit = {m.can_id: i for i, m in enumerate(config.motors) if m.protocol == "mit"}
         self._rs = {m.can_id: i for i, m in enumerate(config.motors) if m.protocol == "robstride"}
+        self._groups = [g for g in (self._mit_group(), self._robstride_group()) if g.motors]
+        grouped = [i for g in self._groups for i in g.motors]
+        self._send_order = sorted(range(n), key=grouped.__getitem__)  # group-concatenated → motor order
         self._position, self._velocity, self._torque = np.zeros(n), np.zeros(n), np.zeros(n)
         self._temperature = np.full(n, np.nan)
         self._error = np.zeros(n, dtype=np.int64)
@@ -82,20 +112,48 @@ class CanActuatorBus(ActuatorBus):
 
     # ---- commands ----------------------------------------------------------------------------------------
     def write_command(self, command: JointCommand, now_s: float) -> JointCommand:
-        """One frame per motor; returns the joint-side command the frames carry (after clamping/quantization)."""
+        """One frame per motor, in motor order; returns the joint-side command the frames carry.
+
+        Each protocol's motors are encoded in one batch call (`mit.encode_commands`,
+        `robstride.encode_motion_controls`: the same bytes as the scalar codecs). A NaN / ±Inf raises
+        `CodecError` naming the field and joint (e.g. "position[left_knee]") before any frame is sent.
+        """
         motor = to_motor(self.config, command)
-        sent = np.empty((5, self.n_joints))
-        for i, cfg in enumerate(self.config.motors):
-            args = (motor.q[i], motor.dq[i], motor.kp[i], motor.kd[i], motor.tau_ff[i], self._limits[i])
-            if cfg.protocol == "mit":
-                data, cmd = mit.encode_command(*args)
-                self._send(CanFrame(cfg.can_id, data))
-                sent[:, i] = (cmd.position, cmd.velocity, cmd.kp, cmd.kd, cmd.torque_ff)
-            else:
-                frame, cmd = robstride.encode_motion_control(cfg.can_id, *args)
-                self._send(frame)
-                sent[:, i] = (cmd.position, cmd.velocity, cmd.kp, cmd.kd, cmd.torque_ff)
+        values = np.stack((motor.q, motor.dq, motor.kp, motor.kd, motor.tau_ff))
+        sent = np.empty_like(values)
+        messages: list[can.Message] = []
+        for group in self._groups:
+            arbitration_ids, payloads, sent[:, group.columns] = group.encode(values[:, group.columns])
+            messages += [
+                can.Message(arbitration_id=arbitration_id, data=data, is_extended_id=group.extended)
+                for arbitration_id, data in zip(arbitration_ids, _rows(payloads), strict=True)
+            ]
+        for k in self._send_order:
+            self._send_message(messages[k])
         return to_joint(self.config, JointCommand(*sent))
+
+    def _mit_group(self) -> _Group:
+        motors = tuple(self._mit.values())
+        can_ids = list(self._mit)
+        table = mit.mit_table([self._limits[i] for i in motors], [self.config.motors[i].joint for i in motors])
+
+        def encode(values: np.ndarray) -> tuple[list[int], np.ndarray, np.ndarray]:
+            payloads, sent = mit.encode_commands(*values, table)
+            return can_ids, payloads, sent
+
+        return _Group(motors, np.array(motors, dtype=np.intp), False, encode)
+
+    def _robstride_group(self) -> _Group:
+        motors = tuple(self._rs.values())
+        can_ids = np.array(list(self._rs), dtype=np.int64)
+        labels = [self.config.motors[i].joint for i in motors]
+        table = robstride.robstride_table([self._limits[i] for i in motors], labels)
+
+        def encode(values: np.ndarray) -> tuple[list[int], np.ndarray, np.ndarray]:
+            arbitration_ids, payloads, sent = robstride.encode_motion_controls(can_ids, *values, table)
+            return arbitration_ids.tolist(), payloads, sent
+
+        return _Group(motors, np.array(motors, dtype=np.intp), True, encode)
 
     # ---- feedback ----------------------------------------------------------------------------------------
     def read_state(self, now_s: float) -> MotorFeedback:
@@ -142,8 +200,11 @@ class CanActuatorBus(ActuatorBus):
 
     # ---- plumbing ----------------------------------------------------------------------------------------
     def _send(self, frame: CanFrame) -> None:
+        self._send_message(to_message(frame))
+
+    def _send_message(self, message: can.Message) -> None:
         try:
-            self.bus.send(to_message(frame))
+            self.bus.send(message)
             self.counters["frames_sent"] += 1
         except can.CanError:
             self.counters["send_errors"] += 1

@@ -19,6 +19,7 @@ Errors name the file, the field, the value and what was expected.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,12 @@ class HardwareConfigError(ValueError):
     def __init__(self, source: str, field: str, value: Any, expected: str) -> None:
         self.source, self.field = source, field
         super().__init__(f"{source}: field '{field}' is {value!r}; expected {expected}")
+
+
+def _frozen_array(values: list[float]) -> np.ndarray:
+    out = np.array(values, dtype=np.float64)
+    out.flags.writeable = False
+    return out
 
 
 @dataclass(frozen=True)
@@ -92,20 +99,20 @@ class HardwareConfig:
     source: str = "<dict>"
 
     # per-joint arrays for the vectorised mapping, shape (n_joints,)
-    @property
+    @cached_property
     def direction(self) -> np.ndarray:
-        """±1 per joint."""
-        return np.array([m.direction for m in self.motors], dtype=np.float64)
+        """±1 per joint (read-only, built once: the driver maps every tick)."""
+        return _frozen_array([m.direction for m in self.motors])
 
-    @property
+    @cached_property
     def gear(self) -> np.ndarray:
-        """Gear ratio per joint."""
-        return np.array([m.gear_ratio for m in self.motors], dtype=np.float64)
+        """Gear ratio per joint (read-only, built once: the driver maps every tick)."""
+        return _frozen_array([m.gear_ratio for m in self.motors])
 
-    @property
+    @cached_property
     def offset(self) -> np.ndarray:
-        """Motor zero offset per joint (rad)."""
-        return np.array([m.zero_offset_rad for m in self.motors], dtype=np.float64)
+        """Motor zero offset per joint (rad) (read-only, built once: the driver maps every tick)."""
+        return _frozen_array([m.zero_offset_rad for m in self.motors])
 
     @classmethod
     def load(cls, path: str | Path, spec: RobotSpec) -> HardwareConfig:

@@ -87,7 +87,7 @@ def clamp_finite(x: float, x_min: float, x_max: float, field: str = "value", uni
     return min(max(value, x_min), x_max)
 
 
-_DECODE_SLACK_LSB = 1e-6
+DECODE_SLACK_LSB = 1e-6
 """Added before truncation so that re-encoding a decoded value gives back the same integer (the decode
 rounding error is ~1e-11 LSB; without it k·span/max + min can scale back to k − 0.000…1 → k − 1)."""
 
@@ -119,7 +119,7 @@ def float_to_uint(x: float, x_min: float, x_max: float, bits: int, *, field: str
     max_int = (1 << bits) - 1
     if value >= x_max:
         return max_int
-    scaled = int((value - x_min) * max_int / (x_max - x_min) + _DECODE_SLACK_LSB)
+    scaled = int((value - x_min) * max_int / (x_max - x_min) + DECODE_SLACK_LSB)
     return min(max(scaled, 0), max_int)
 
 

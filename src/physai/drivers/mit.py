@@ -26,7 +26,8 @@ down (0.38 mrad on ±12.5 rad) and reports it in what it returns.
 Clamp-before-pack: every field is clamped in SI units to its range before scaling (see
 `physai.drivers.limits`): 20 rad → p_max, never a wrapped negative angle; NaN / ±Inf raise `CodecError`
 naming the field. `encode_command` returns the bytes and the command decoded back from them, so callers
-publish and record what was really sent.
+publish and record what was really sent. `encode_commands` does the same for n motors at once in numpy
+(tables from `mit_table`, scaling in `physai.drivers.batch_scaling`), byte for byte equal to `encode_command`.
 
 Limit tables (`MIT_LIMITS`) are the ranges compiled into each firmware; they must match the drive or
 every value is scaled wrong. Sources and uncertainties:
@@ -54,10 +55,21 @@ Pure: bytes in, bytes out; no python-can here.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import numpy as np
+
+from physai.drivers.batch_scaling import (
+    FieldTable,
+    dequantize,
+    pack_words,
+    quantize,
+    stack_fields,
+    word_shifts,
+    words_to_bytes,
+)
 from physai.drivers.limits import (
     CodecError,
     MotorLimits,
@@ -85,12 +97,15 @@ __all__ = [
     "MitCommand",
     "MitReply",
     "MitSpecial",
+    "MitTable",
     "MotorLimits",
     "decode_host_frame",
     "describe_error",
     "encode_command",
+    "encode_commands",
     "float_to_uint",
     "limits_for",
+    "mit_table",
     "pack_command",
     "pack_reply",
     "quantization_steps",
@@ -139,6 +154,8 @@ class MitSpecial(enum.Enum):
 
 SPECIAL_FRAMES: Mapping[bytes, MitSpecial] = MappingProxyType({s.value: s for s in MitSpecial})
 """Special frame bytes → kind."""
+_SPECIAL_WORDS = np.array([int.from_bytes(frame, "big") for frame in SPECIAL_FRAMES], dtype=np.uint64)
+"""`SPECIAL_FRAMES` as big-endian 64-bit words, for the batch encoder."""
 
 MIT_ERROR_CODES: Mapping[int, str] = MappingProxyType(
     {
@@ -317,6 +334,63 @@ def encode_command(
         ints[0] -= 1
         data = _pack_ints(*ints)
     return data, _ints_to_command((ints[0], ints[1], ints[2], ints[3], ints[4]), limits)
+
+
+class MitTable(FieldTable):
+    """Wire ranges of n MIT motors as (5, n) arrays, built once by `mit_table` for `encode_commands`."""
+
+    bits = (P_BITS, V_BITS, KP_BITS, KD_BITS, T_BITS)
+
+
+def mit_table(limits_list: Sequence[MotorLimits], labels: Sequence[str] | None = None) -> MitTable:
+    """The batch-encoder table of n MIT motors.
+
+    Args:
+        limits_list: Each motor's wire ranges, length n (n may be 0).
+        labels: Motor names used in error messages (default: "0" … "n−1").
+    """
+    return MitTable.build(limits_list, labels)
+
+
+_COMMAND_SHIFTS = word_shifts(MitTable.bits)
+"""Where each field sits in the 64-bit command (p at bits 63–48 … t at bits 11–0): the layout of `_pack_ints`."""
+
+
+def encode_commands(
+    p: np.ndarray, v: np.ndarray, kp: np.ndarray, kd: np.ndarray, t_ff: np.ndarray, table: MitTable
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encode one impedance command for each of n motors at once; byte-identical to `encode_command`.
+
+    Same clamping, truncation, special-frame avoidance and errors as calling `encode_command` motor by
+    motor, in numpy: for the control loop's per-tick encoding.
+
+    Args:
+        p: Target positions (rad), shape (n,) (or a scalar for all).
+        v: Target velocities (rad/s), shape (n,).
+        kp: Position gains (N·m/rad), shape (n,).
+        kd: Damping gains (N·m·s/rad), shape (n,).
+        t_ff: Feed-forward torques (N·m), shape (n,).
+        table: The motors' ranges, from `mit_table`.
+
+    Returns:
+        payloads: (n, 8) uint8, row i = `encode_command(p[i], …, limits[i])[0]`.
+        sent: (5, n) float64, rows (position, velocity, kp, kd, torque_ff) of the commands decoded back
+            from the payloads (what the motors will execute).
+
+    Raises:
+        CodecError: A value is NaN or ±Inf (field "<name>[<label>]", e.g. "velocity[2]", for the first such
+            motor), or an argument does not have shape (n,).
+        TypeError: `table` is not a `MitTable`.
+    """
+    if not isinstance(table, MitTable):
+        raise TypeError(f"table is a {type(table).__name__}; expected a MitTable (mit_table)")
+    ints = quantize(stack_fields(p, v, kp, kd, t_ff, table.n), table)
+    words = pack_words(ints, _COMMAND_SHIFTS)
+    special = (words[:, None] == _SPECIAL_WORDS).any(axis=1)
+    if special.any():  # as encode_command: one position step down, never a mode change
+        ints[0, special] -= 1
+        words = pack_words(ints, _COMMAND_SHIFTS)
+    return words_to_bytes(words), dequantize(ints, table)
 
 
 def pack_command(p: float, v: float, kp: float, kd: float, t_ff: float, limits: MotorLimits) -> bytes:

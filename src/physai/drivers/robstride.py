@@ -32,7 +32,8 @@ as configuration parameter 0x200C, not writable with type 18).
 
 Clamp-before-pack: every field is clamped in SI units before scaling (`physai.drivers.limits`); NaN and
 ±Inf raise `CodecError` naming the field. `encode_motion_control` also returns the command decoded back
-from its frame (what the motor will execute).
+from its frame (what the motor will execute). `encode_motion_controls` does the same for n motors at once in
+numpy (tables from `robstride_table`), with identifiers and bytes equal to `encode_motion_control`'s.
 
 Limit tables (`ROBSTRIDE_LIMITS`; angle always ±4π rad — the manuals' protocol tables; the CyberGear
 sample code's P_MIN/P_MAX ±12.5 is 0.5 % narrower and not used here):
@@ -55,10 +56,21 @@ from __future__ import annotations
 import enum
 import math
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+import numpy as np
+
+from physai.drivers.batch_scaling import (
+    FieldTable,
+    dequantize,
+    pack_words,
+    quantize,
+    stack_fields,
+    word_shifts,
+    words_to_bytes,
+)
 from physai.drivers.frame import EXTENDED_ID_MAX, CanFrame
 from physai.drivers.limits import (
     CodecError,
@@ -92,6 +104,7 @@ __all__ = [
     "ParamValue",
     "ParamWrite",
     "RobstrideMessage",
+    "RobstrideTable",
     "RunMode",
     "SetZero",
     "Stop",
@@ -107,6 +120,7 @@ __all__ = [
     "encode_enable",
     "encode_feedback",
     "encode_motion_control",
+    "encode_motion_controls",
     "encode_param_read",
     "encode_param_value",
     "encode_param_write",
@@ -117,6 +131,7 @@ __all__ = [
     "limits_for",
     "make_arbitration_id",
     "quantization_steps",
+    "robstride_table",
     "split_arbitration_id",
 ]
 
@@ -509,6 +524,84 @@ def encode_motion_control(
     k_d = _u16(kd, limits.kd_min, limits.kd_max, "kd", "N·m·s/rad")
     frame = _frame(CommType.MOTION_CONTROL, t, target_id, struct.pack(">HHHH", p, v, k_p, k_d))
     return frame, decode_motion_control(frame.arbitration_id, frame.data, limits)
+
+
+class RobstrideTable(FieldTable):
+    """Wire ranges of n Robstride motors as (5, n) arrays, built once by `robstride_table`."""
+
+    bits = (FIELD_BITS,) * 5
+    check_order = (4, 0, 1, 2, 3)
+    """`encode_motion_control` checks torque_ff first, then position, velocity, kp, kd."""
+
+
+def robstride_table(limits_list: Sequence[MotorLimits], labels: Sequence[str] | None = None) -> RobstrideTable:
+    """The batch-encoder table of n Robstride / CyberGear motors.
+
+    Args:
+        limits_list: Each motor's wire ranges, length n (n may be 0).
+        labels: Motor names used in error messages (default: "0" … "n−1").
+    """
+    return RobstrideTable.build(limits_list, labels)
+
+
+_PAYLOAD_SHIFTS = word_shifts(RobstrideTable.bits[:4])
+"""Where angle, velocity, kp, kd sit in the 64-bit type-1 payload (struct ">HHHH")."""
+
+
+def _target_id_array(target_ids: np.ndarray, table: RobstrideTable) -> np.ndarray:
+    ids = np.asarray(target_ids)
+    if ids.shape != (table.n,) or ids.dtype.kind not in "iu":
+        raise CodecError("target_ids", ids, f"an int array of shape ({table.n},)")
+    return ids.astype(np.int64)
+
+
+def encode_motion_controls(
+    target_ids: np.ndarray,
+    p: np.ndarray,
+    v: np.ndarray,
+    kp: np.ndarray,
+    kd: np.ndarray,
+    t_ff: np.ndarray,
+    table: RobstrideTable,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Encode one type-1 motion-control frame for each of n motors at once; identical to `encode_motion_control`.
+
+    Same clamping, truncation and errors as calling `encode_motion_control` motor by motor, in numpy: for
+    the control loop's per-tick encoding.
+
+    Args:
+        target_ids: CAN ids of the motors, int array of shape (n,), each 0..255.
+        p: Target angles (rad), shape (n,) (or a scalar for all).
+        v: Target velocities (rad/s), shape (n,).
+        kp: Position gains (N·m/rad), shape (n,).
+        kd: Damping gains (N·m·s/rad), shape (n,).
+        t_ff: Feed-forward torques (N·m), shape (n,), carried in data area 2.
+        table: The motors' ranges, from `robstride_table`.
+
+    Returns:
+        arbitration_ids: (n,) int64, the 29-bit extended identifiers.
+        payloads: (n, 8) uint8, row i = the data of frame i.
+        sent: (5, n) float64, rows (position, velocity, kp, kd, torque_ff) of the commands decoded back
+            from the frames (what the motors will execute).
+
+    Raises:
+        CodecError: A target id is not a byte or a value is NaN / ±Inf (field "<name>[<label>]", e.g.
+            "torque_ff[1]", for the first such motor), or an argument does not have shape (n,).
+        TypeError: `table` is not a `RobstrideTable`.
+    """
+    if not isinstance(table, RobstrideTable):
+        raise TypeError(f"table is a {type(table).__name__}; expected a RobstrideTable (robstride_table)")
+    ids = _target_id_array(target_ids, table)
+    ints = quantize(
+        stack_fields(p, v, kp, kd, t_ff, table.n),
+        table,
+        lead_ok=(ids & 0xFF) == ids,  # a byte, checked first as in encode_motion_control
+        lead_error=lambda i: CodecError(f"target_id[{table.labels[i]}]", int(ids[i]), "an int in [0, 255]"),
+    )
+    payloads = words_to_bytes(pack_words(ints[:4], _PAYLOAD_SHIFTS))
+    base = make_arbitration_id(CommType.MOTION_CONTROL, 0, 0)
+    arbitration_ids = base | (ints[4] << 8) | ids  # data area 2 = torque, as make_arbitration_id
+    return arbitration_ids, payloads, dequantize(ints, table)
 
 
 def decode_motion_control(arbitration_id: int, data: bytes | bytearray, limits: MotorLimits) -> MotionCommand:
