@@ -116,3 +116,11 @@ def test_every_node_stays_off_the_loop_cpu(name, loop_node):
     unpinned = bringup(name, {"policy": "/p/policy.onnx", "loop_cpu": "none"})
     assert all(n.cpus == () for n in unpinned)
     assert next(n for n in unpinned if n.name == loop_node).parameters["loop_cpu"] == -1
+
+
+def test_lockstep_has_no_loop_to_pin():
+    nodes = bringup(
+        "sim", {"policy": "/p/policy.onnx", "mode": "lockstep", "loop_cpu": str(min(os.sched_getaffinity(0)))}
+    )
+    assert all(n.cpus == () for n in nodes)
+    assert nodes[0].parameters["loop_cpu"] == -1

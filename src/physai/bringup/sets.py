@@ -193,6 +193,8 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     if name == "sim" and out["mode"] not in ("realtime", "lockstep"):
         raise ValueError(f"argument mode:={out['mode']!r}; expected realtime or lockstep")
     out["loop_cpu"] = resolve_loop_cpu(str(out["loop_cpu"]))
+    if out.get("mode") == "lockstep":  # no loop to protect: the round trip runs in callbacks, on every CPU
+        out["loop_cpu"] = -1
     return out
 
 

@@ -103,7 +103,7 @@ class DriverNode(Node):
             realtime=cfg.realtime_priority,
             cpu=cfg.loop_cpu if cfg.loop_cpu >= 0 else None,
             name="driver_loop",
-            switch_interval_s=1e-5,
+            switch_interval_s=1e-4,
         )
         self.faults: dict[str, str] = {}
         self.last_mode = self.guard.mode

@@ -79,7 +79,7 @@ class MotorSimNode(Node):
         self.bus = open_bus(hardware, interface=cfg.bus_interface, channel=cfg.bus_channel)
         self.bank = VirtualMotorBank(hardware, self.sim, self.bus, faults=self.faults, seed=cfg.seed)
         self.loop = RateLoop(
-            self.sim.physics_dt, realtime=cfg.realtime_priority, name="plant_loop", switch_interval_s=1e-5
+            self.sim.physics_dt, realtime=cfg.realtime_priority, name="plant_loop", switch_interval_s=1e-4
         )
         self.decimation = max(1, round(0.02 / self.sim.physics_dt))
         self.rng = np.random.default_rng(cfg.seed)

@@ -124,7 +124,7 @@ class SimNode(Node):
             realtime=cfg.realtime_priority,
             cpu=cfg.loop_cpu if cfg.loop_cpu >= 0 else None,
             name="sim_loop",
-            switch_interval_s=1e-5,
+            switch_interval_s=1e-5,  # the spinner thread has almost nothing to do: commands are polled
         )
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
         self.camera = None
