@@ -54,13 +54,8 @@ def start_node(
     """Start one node process (after `prefix`, e.g. nsenter); stdout and stderr go to <run_dir>/<name>.log."""
     log = (run_dir / f"{node.name}.log").open("wb")
     cmd = [sys.executable, "-m", node.module, "--ros-args", "-r", f"__node:={node.name}", "--params-file", str(params)]
-    nice = (
-        ["nice", "-n", os.environ["XNICE"]]
-        if os.environ.get("XNICE") and node.name in ("policy_node", "recorder_node")
-        else []
-    )
     proc = subprocess.Popen(
-        [*prefix, *nice, *cmd], stdout=log, stderr=subprocess.STDOUT, env=dict(env), start_new_session=True
+        [*prefix, *cmd], stdout=log, stderr=subprocess.STDOUT, env=dict(env), start_new_session=True
     )
     if node.cpus:  # before the interpreter has started any thread: all of them inherit it
         os.sched_setaffinity(proc.pid, node.cpus)

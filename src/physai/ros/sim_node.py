@@ -2,8 +2,8 @@
 
 Publishes /joint_states (what the joints measure, effort = applied torque), /imu/data, /odom (simulation
 truth), /clock (sim time), /diagnostics and, with a `camera`, /camera/image_raw + /camera/camera_info
-(rendered in their own thread at a capped rate, see physai.ros.camera); subscribes /joint_commands and /estop (and ~/rearm via a
-std_msgs/Empty topic). Modes:
+(rendered in their own thread at a capped rate, see physai.ros.camera); subscribes /joint_commands and
+/estop (and ~/rearm via a std_msgs/Empty topic). Modes:
   realtime  physics at 1/physics_dt on a RateLoop (absolute deadlines); state published every physics step
   lockstep  one control period of physics per received command, then the new state (deterministic)
 Gains and the control period come from the policy contract (`policy` parameter), else robot.yaml.
