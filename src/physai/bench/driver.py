@@ -51,7 +51,7 @@ import yaml
 
 from physai.bench.report import write_report
 from physai.bringup.launcher import log_tail, private_netns, stop_process
-from physai.bringup.sets import resolve_loop_cpu
+from physai.bringup.sets import other_cpus, resolve_loop_cpu
 from physai.drivers import mit, robstride
 from physai.drivers.config import HardwareConfig
 from physai.paths import robot_descriptions_dir
@@ -142,7 +142,7 @@ def run(
                 f"create one ({err}); run it as root (CAP_SYS_ADMIN)"
             ) from err
         cpu = resolve_loop_cpu("auto")
-        others = tuple(sorted(os.sched_getaffinity(0) - {cpu})) if cpu >= 0 else ()
+        others = other_cpus(cpu)
         for key, config in configs.items():
             for mode, realtime in MODES:
                 folder = work / f"{key}_{mode}"

@@ -106,11 +106,7 @@ def run_bank(robot: str, hardware: str, channel: str, ready: str, out: str, max_
             "loop": {
                 "ticks": stats.ticks,
                 "misses": stats.misses,
-                "lateness_us": {
-                    "p50": stats.lateness_p50_us,
-                    "p99": stats.lateness_p99_us,
-                    "max": stats.lateness_max_us,
-                },
+                "lateness_us": stats.lateness_us(),
             },
             "counters": counters,
         },
@@ -119,12 +115,12 @@ def run_bank(robot: str, hardware: str, channel: str, ready: str, out: str, max_
 
 def run_bare(seconds: float, rate_hz: float, realtime: bool, cpu: int | None, out: str) -> None:
     """An empty RateLoop for `seconds`: lateness over every tick."""
-    from physai.control import RateLoop
+    from physai.bench.report import empty_loop
 
-    loop = RateLoop(1.0 / rate_hz, realtime=realtime, cpu=cpu, name="bare_loop", window=math.ceil(seconds * rate_hz))
-    stats = loop.run(lambda: None, duration_s=seconds)
-    lateness = {"p50": stats.lateness_p50_us, "p99": stats.lateness_p99_us, "max": stats.lateness_max_us}
-    _write_json(out, {"ticks": stats.ticks, "misses": stats.misses, "lateness_us": lateness, "rt": stats.rt_status})
+    stats = empty_loop(1.0 / rate_hz, seconds, realtime=realtime, cpu=cpu)
+    _write_json(
+        out, {"ticks": stats.ticks, "misses": stats.misses, "lateness_us": stats.lateness_us(), "rt": stats.rt_status}
+    )
 
 
 def run_driver(
@@ -187,11 +183,7 @@ def run_driver(
             "ticks": stats.ticks,
             "misses": stats.misses,
             "driver_tick_us": _percentiles_us(tick_ns),
-            "driver_lateness_us": {
-                "p50": stats.lateness_p50_us,
-                "p99": stats.lateness_p99_us,
-                "max": stats.lateness_max_us,
-            },
+            "driver_lateness_us": stats.lateness_us(),
             "lateness_window": stats.window,
             "stale_ticks": stale_ticks,
             "rt_status": stats.rt_status,

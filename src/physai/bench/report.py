@@ -7,11 +7,23 @@ reported as its median; ratios compare figures from that same run, never against
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from physai.control import LoopStats, RateLoop
+
+
+def empty_loop(period_s: float, seconds: float, *, realtime: bool = False, cpu: int | None = None) -> LoopStats:
+    """An empty RateLoop run for `seconds` in the calling thread, with lateness over every tick.
+
+    The floor the machine's timers and scheduler set for any loop of that period, whatever its work.
+    """
+    loop = RateLoop(period_s, realtime=realtime, cpu=cpu, name="empty_loop", window=math.ceil(seconds / period_s) + 1)
+    return loop.run(lambda: None, duration_s=seconds)
 
 
 def median_rates(runs: dict[str, Callable[[], int]], repeats: int) -> dict[str, float]:

@@ -26,10 +26,9 @@ from typing import Any
 
 import mujoco
 
-from physai.bench.report import write_report
+from physai.bench.report import empty_loop, write_report
 from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
 from physai.bringup.sets import NodeLaunch, params_yaml
-from physai.control import RateLoop
 from physai.paths import data_root
 from physai.record.summary import summarize
 from physai.sim import Simulator
@@ -99,15 +98,8 @@ def _lockstep_throughput(folder: Path, seconds: float) -> float:
 
 def _bare_loop(seconds: float) -> dict[str, float]:
     """Lateness of an empty 500 Hz RateLoop without RT settings in this process (the machine's floor)."""
-    stats = RateLoop(0.002, realtime=False, name="bare", window=round(seconds / 0.002) + 1).run(
-        lambda: None, duration_s=seconds
-    )
-    return {
-        "p50": stats.lateness_p50_us,
-        "p99": stats.lateness_p99_us,
-        "max": stats.lateness_max_us,
-        "misses": stats.misses,
-    }
+    stats = empty_loop(0.002, seconds)
+    return {**stats.lateness_us(), "misses": stats.misses}
 
 
 def _raw_mj_step(seconds: float) -> float:

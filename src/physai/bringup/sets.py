@@ -227,8 +227,12 @@ def bringup(name: str, given: Mapping[str, Any]) -> list[NodeLaunch]:
     nodes = BRINGUPS[name](args)
     if args["loop_cpu"] < 0:
         return nodes
-    others = tuple(sorted(os.sched_getaffinity(0) - {args["loop_cpu"]}))
-    return [replace(node, cpus=others) for node in nodes]
+    return [replace(node, cpus=other_cpus(args["loop_cpu"])) for node in nodes]
+
+
+def other_cpus(loop_cpu: int) -> tuple[int, ...]:
+    """The CPUs this process may use, but `loop_cpu`; () when there is no loop CPU (-1): leave affinity alone."""
+    return tuple(sorted(os.sched_getaffinity(0) - {loop_cpu})) if loop_cpu >= 0 else ()
 
 
 def params_yaml(nodes: list[NodeLaunch]) -> str:

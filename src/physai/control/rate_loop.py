@@ -158,6 +158,10 @@ class LoopStats:
     rt_status: dict[str, str] = field(default_factory=dict)
     """What start() got: sleep method, sched_fifo, affinity, mlockall, timer_slack, gc → readable reason."""
 
+    def lateness_us(self) -> dict[str, float]:
+        """{"p50", "p99", "max"} wake-up lateness in µs, as benchmark reports write it."""
+        return {"p50": self.lateness_p50_us, "p99": self.lateness_p99_us, "max": self.lateness_max_us}
+
     def as_dict(self) -> dict[str, str]:
         """Return every field as strings, e.g. for diagnostic_msgs/KeyValue pairs on /diagnostics."""
         out = {
