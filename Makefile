@@ -6,7 +6,7 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test lint format bench colcon-check clean
 
-$(STAMP): requirements.txt setup.py scripts/setup.sh
+$(STAMP): requirements.txt setup.py scripts/setup.sh src/physai/drivers/_cancore.c
 	bash scripts/setup.sh $(VENV)
 	touch $@
 

@@ -7,7 +7,7 @@ lib/physai (setup.cfg), where `ros2 run physai <node>` looks for them.
 
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 PACKAGE = "physai"
 HERE = Path(__file__).parent
@@ -35,9 +35,17 @@ setup(
     version="0.1.0",
     package_dir={"": "src"},
     packages=find_packages("src"),
+    # the CAN driver's per-tick codec core (physai.drivers.can_bus falls back to numpy without it)
+    ext_modules=[
+        Extension(
+            "physai.drivers._cancore",
+            ["src/physai/drivers/_cancore.c"],
+            extra_compile_args=["-O2", "-ffp-contract=off"],
+        )
+    ],
     data_files=_data_files(),
     install_requires=["setuptools"],
-    zip_safe=True,
+    zip_safe=False,
     maintainer="physai developers",
     maintainer_email="dev@physai.invalid",
     description="Physical-AI humanoid control stack (MuJoCo, RL, ROS 2, CAN)",

@@ -1,7 +1,9 @@
 """ros2 launch physai sim.launch.py robot:=testbed_biped policy:=<policy.onnx> [mode:=realtime|lockstep] [record:=DIR]
 
 A thin adapter: the node set, its parameters and the argument defaults come from physai.bringup, so this file
-and `physai launch sim ...` start the same nodes with the same parameters.
+and `physai launch sim ...` start the same nodes with the same parameters and supervision: a dead
+policy_node takes nobody down (respawn:=true [respawn_delay:=2.0] restarts it; the actuator side stays in
+damping until re-armed), and only an actuator node's exit ends the launch.
 """
 
 from physai.bringup.ros_launch import generate_launch_description as _generate

@@ -230,12 +230,23 @@ def _cmd_launch(args: argparse.Namespace) -> int:
     video = given.pop("video", None)
     if video and not given.get("record"):
         given["record"] = str(Path(video).with_suffix("")) + "_bag"
-    if given.get("record") and Path(given["record"]).exists():
-        raise ValueError(f"record:={given['record']} already exists; choose a new bag directory")
+    if given.get("record"):
+        from physai.values import bag_directory
+
+        bag = bag_directory(given["record"])
+        if bag != given["record"]:  # record:=run.mcap: the bag directory run, holding run/run_0.mcap
+            print(f"physai launch: record:={given['record']} → bag directory {bag} ({Path(bag).name}_0.mcap inside)")
+            given["record"] = bag
+        if Path(bag).exists():
+            raise ValueError(f"record:={bag} already exists; choose a new bag directory")
     result = launch(args.name, given, duration_s=duration, settle_s=2.0 if duration else 0.0)
     if result.failed:
         print(f"physai launch: node {result.failed}", file=sys.stderr)
     if given.get("record"):
+        if not Path(given["record"]).is_dir():  # the recorder never started (its log says why): no second error
+            print(f"physai launch: no recording: {given['record']} was not written", file=sys.stderr)
+            print(f"logs: {result.run_dir}")
+            return result.exit_code or 1
         from physai.record.summary import summarize
 
         summary = summarize(given["record"])
@@ -410,13 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
         "driver",
         help="CAN driver loop at 1 kHz against the virtual motor bank: tick time and lateness, 12 and 29 motors",
         description="Runs the virtual motor bank (MuJoCo plant) and the driver loop (CanActuatorBus + RateLoop, "
-        "holding the default pose) as two processes on a udp_multicast bus inside a private network namespace "
+        "holding the default pose) as two processes on virtual datagram CAN buses inside a private network namespace "
         "(needs root), for testbed_biped (12 motors) and unitree_g1 (29 motors), each without and with SCHED_FIFO. "
         "Reports driver tick time (read_state + write_command), loop lateness p50/p99/max and misses.",
     )
     p.add_argument("--seconds", type=float, default=60.0, help="wall seconds per configuration (default: %(default)s)")
     p.add_argument("--rate-hz", type=float, default=1000.0, help="driver loop rate (default: %(default)s)")
-    p.add_argument("--motors", default="12,30", help="motor counts to run: 12, 30 or 12,30 (default: %(default)s)")
+    p.add_argument("--motors", default="12,29", help="motor counts to run: 12, 29 or 12,29 (default: %(default)s)")
     p.add_argument("--json", help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_driver)
 

@@ -27,3 +27,16 @@ def _fix_exponents(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _fix_exponents(v) for k, v in value.items()}
     return value
+
+
+def bag_directory(value: str) -> str:
+    """A `record:=` value as the bag directory to write: "run.mcap" means the bag "run" (run/run_0.mcap inside).
+
+    rosbag2 (and physai's recorder) writes a bag *directory* holding <name>_0.mcap; people often type the file
+    name they expect. Any other value is returned unchanged.
+    """
+    suffix = ".mcap"
+    trimmed = value.rstrip("/")
+    if trimmed.endswith(suffix) and not trimmed.endswith("/" + suffix) and trimmed != suffix:
+        return trimmed[: -len(suffix)]
+    return value

@@ -9,6 +9,7 @@ that namespace, so the udp_multicast CAN bus and DDS never leave loopback. The s
 from __future__ import annotations
 
 import json
+import select
 import signal
 import sys
 import tempfile
@@ -16,7 +17,6 @@ import threading
 import time
 from pathlib import Path
 
-import can
 import numpy as np
 
 from physai.bringup import bringup, params_yaml
@@ -24,7 +24,9 @@ from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
 from physai.drivers import mit, robstride
 from physai.drivers.bus import to_joint
 from physai.drivers.config import HardwareConfig
+from physai.drivers.frame import CanFrame
 from physai.drivers.limits import CodecError
+from physai.drivers.link import DATAGRAM_INTERFACE, open_link
 from physai.paths import data_root
 from physai.record import read_bag
 from physai.record.summary import summarize
@@ -38,46 +40,56 @@ HARDWARE = HardwareConfig.load(data_root() / "robot_descriptions" / "testbed_bip
 
 
 class BusTap:
-    """Receives every frame on the virtual CAN bus (like candump) in a thread."""
+    """Receives every frame on every virtual CAN bus of the launch (like candump on each) in a thread."""
 
     def __init__(self) -> None:
-        self.bus = can.Bus(interface="udp_multicast", channel=CHANNEL, receive_own_messages=False)
-        self.frames: list[can.Message] = []
+        self.link = open_link(HARDWARE, interface=DATAGRAM_INTERFACE, channel=CHANNEL)
+        self.frames: list[tuple[int, CanFrame]] = []  # (bus index, frame)
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         while self.running:
-            msg = self.bus.recv(timeout=0.1)
-            if msg is not None:
-                self.frames.append(msg)
+            select.select([self.link], [], [], 0.1)
+            time.sleep(0.002)  # let the frames finish their wire time
+            self.frames += self.link.receive()
 
     def stop(self) -> None:
         self.running = False
         self.thread.join()
-        self.bus.shutdown()
+        self.link.close()
+
+    def exit_frames(self) -> int:
+        """Exit-motor-mode (MIT) and stop (Robstride) frames seen."""
+        stop = robstride.CommType.STOP
+        return sum(
+            (not f.is_extended_id and f.data == mit.EXIT_MOTOR_MODE)
+            or (f.is_extended_id and f.arbitration_id >> 24 == stop)
+            for _, f in self.frames
+        )
 
 
-def command_violations(frames: list[can.Message]) -> tuple[int, list[str]]:
+def command_violations(frames: list[tuple[int, CanFrame]]) -> tuple[int, list[str]]:
     """Decode every host→motor command frame; (commands checked, the ones outside the robot's limits)."""
-    mit_ids = {m.can_id: i for i, m in enumerate(HARDWARE.motors) if m.protocol == "mit"}
-    rs_ids = {m.can_id: i for i, m in enumerate(HARDWARE.motors) if m.protocol == "robstride"}
+    buses = HARDWARE.bus_index.tolist()
+    mit_ids = {(buses[i], m.can_id): i for i, m in enumerate(HARDWARE.motors) if m.protocol == "mit"}
+    rs_ids = {(buses[i], m.can_id): i for i, m in enumerate(HARDWARE.motors) if m.protocol == "robstride"}
     checked, bad = 0, []
-    for msg in frames:
+    for bus, msg in frames:
         data = bytes(msg.data)
         try:
-            if not msg.is_extended_id and msg.arbitration_id in mit_ids and len(data) == 8:
+            if not msg.is_extended_id and (bus, msg.arbitration_id) in mit_ids and len(data) == 8:
                 if mit.special_frame_kind(data) is not None:
                     continue
-                i = mit_ids[msg.arbitration_id]
+                i = mit_ids[bus, msg.arbitration_id]
                 c = mit.unpack_command(data, HARDWARE.motors[i].limits)
                 values = (c.position, c.velocity, c.kp, c.kd, c.torque_ff)
             elif msg.is_extended_id and (msg.arbitration_id >> 24) == robstride.CommType.MOTION_CONTROL:
                 target = msg.arbitration_id & 0xFF
-                if target not in rs_ids:
+                if (bus, target) not in rs_ids:
                     continue
-                i = rs_ids[target]
+                i = rs_ids[bus, target]
                 c = robstride.decode_motion_control(msg.arbitration_id, data, HARDWARE.motors[i].limits)
                 values = (c.position, c.velocity, c.kp, c.kd, c.torque_ff)
             else:
@@ -130,7 +142,7 @@ def stand(seconds: str = "20") -> dict:
     return {
         "exit_code": result.exit_code,
         "failed": result.failed,
-        "was_active": bool(modes) and modes[0] == "active",  # not tripped by a start-up stall first
+        "was_active": bool(modes) and modes[0] == "active",
         "sim_seconds": summary.sim_seconds,
         "fell": summary.fell,
         "max_tilt_rad": summary.max_tilt_rad,
@@ -251,6 +263,40 @@ def kill_policy() -> dict:
     }
 
 
+def kill_policy_mid_stand() -> dict:
+    """SIGKILL the policy node while the robot stands: the driver stays in damping (latched), sends no
+    exit-motor-mode frame until the operator stop, and nothing outside the limits reaches the wire."""
+    tap = BusTap()
+    _node, close, statuses = _probe()
+    procs, _ = _probe_nodes({"push": "0.0"})
+    try:
+        active = _wait_mode(statuses, "active", 0.0, 40)
+        time.sleep(2.0)  # standing
+        policy = next(p for n, p in procs if n.name == "policy_node")
+        policy.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        time.sleep(3.0)
+        modes_after = sorted({v["mode"] for t, v in list(statuses) if t > killed + 0.2})
+        driver = next(p for n, p in procs if n.name == "driver_node")
+        driver_alive = driver.poll() is None
+        before_stop = tap.exit_frames()
+    finally:
+        stop_all(procs)  # the operator stop: SIGINT, reverse start order
+        close()
+        time.sleep(0.2)
+        tap.stop()
+    checked, violations = command_violations(tap.frames)
+    return {
+        "was_active": active is not None,
+        "driver_alive": driver_alive,
+        "modes_after_kill": modes_after,
+        "exit_frames_before_stop": before_stop,
+        "exit_frames_after_stop": tap.exit_frames(),
+        "commands_checked": checked,
+        "violations": violations[:20],
+    }
+
+
 def estop() -> dict:
     """/estop while active: damping at the next driver tick; still damping after release without re-arm."""
     from std_msgs.msg import Bool
@@ -293,7 +339,9 @@ def bad_commands() -> dict:
 
     tap = BusTap()
     node, close, statuses = _probe()
-    procs, _ = _probe_nodes({"policy": ""})
+    # this process is the commander: a plain Python loop beside the bus tap, not a real-time node, so the
+    # guard's timeout allows its scheduling gaps (a latched timeout would end the scenario before it starts)
+    procs, _ = _probe_nodes({"policy": "", "timeout_s": "0.2"})
     pub = node.create_publisher(JointState, "/joint_commands", qos.COMMAND)
     n, names, zeros, stamp = SPEC.n_joints, SPEC.joint_names, np.zeros(SPEC.n_joints), stamp_from_ns(0)
     good = joint_state_msg(names, SPEC.default_pose, zeros, zeros, stamp)
@@ -342,7 +390,14 @@ def bad_commands() -> dict:
     }
 
 
-SCENARIOS = {"stand": stand, "fault": fault, "kill_policy": kill_policy, "estop": estop, "bad_commands": bad_commands}
+SCENARIOS = {
+    "stand": stand,
+    "fault": fault,
+    "kill_policy": kill_policy,
+    "kill_policy_mid_stand": kill_policy_mid_stand,
+    "estop": estop,
+    "bad_commands": bad_commands,
+}
 
 if __name__ == "__main__":
     outcome = SCENARIOS[sys.argv[1]](*sys.argv[2:])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from physai.bringup import LAUNCH_ARGUMENTS, bringup
+from physai.bringup import LAUNCH_ARGUMENTS, NodeLaunch, bringup
 from physai.bringup.sets import resolve_loop_cpu
 
 LAUNCH_DIR = Path(__file__).resolve().parents[2] / "launch"
@@ -20,6 +20,23 @@ class _Recorded:
         self.args, self.kwargs = args, kwargs
 
 
+class FakeNode(_Recorded):
+    pass
+
+
+class FakeRegisterEventHandler(_Recorded):
+    pass
+
+
+def built(entities):
+    """(Node actions, {node name: its OnProcessExit actions}) of a generated launch description."""
+    actions = entities[-1].kwargs["function"](context=None)
+    nodes = [a for a in actions if isinstance(a, FakeNode)]
+    handlers = [a.args[0] for a in actions if isinstance(a, FakeRegisterEventHandler)]
+    on_exit = {h.kwargs["target_action"].kwargs["name"]: h.kwargs["on_exit"] for h in handlers}
+    return nodes, on_exit
+
+
 @pytest.fixture
 def fake_launch(monkeypatch):
     values = {}
@@ -28,6 +45,10 @@ def fake_launch(monkeypatch):
     actions = types.ModuleType("launch.actions")
     actions.DeclareLaunchArgument = _Recorded
     actions.OpaqueFunction = _Recorded
+    actions.RegisterEventHandler = FakeRegisterEventHandler
+    actions.Shutdown = _Recorded
+    event_handlers = types.ModuleType("launch.event_handlers")
+    event_handlers.OnProcessExit = _Recorded
     substitutions = types.ModuleType("launch.substitutions")
 
     class LaunchConfiguration:
@@ -41,10 +62,11 @@ def fake_launch(monkeypatch):
     substitutions.LaunchConfiguration = LaunchConfiguration
     launch_ros = types.ModuleType("launch_ros")
     launch_ros_actions = types.ModuleType("launch_ros.actions")
-    launch_ros_actions.Node = _Recorded
+    launch_ros_actions.Node = FakeNode
     for name, module in {
         "launch": launch,
         "launch.actions": actions,
+        "launch.event_handlers": event_handlers,
         "launch.substitutions": substitutions,
         "launch_ros": launch_ros,
         "launch_ros.actions": launch_ros_actions,
@@ -63,8 +85,7 @@ def load(name):
 @pytest.mark.parametrize("name", ["hil", "robot"])
 def test_every_set_has_a_launch_file(fake_launch, name):
     fake_launch.update({"policy": "/p/policy.onnx"})
-    entities = load(name).generate_launch_description()
-    nodes = entities[-1].kwargs["function"](context=None)
+    nodes, _ = built(load(name).generate_launch_description())
     assert [n.kwargs["name"] for n in nodes] == [n.name for n in bringup(name, {"policy": "/p/policy.onnx"})]
 
 
@@ -73,8 +94,7 @@ def test_sim_launch_builds_the_bringup_nodes(fake_launch):
     entities = load("sim").generate_launch_description()
     declared = [e.args[0] for e in entities if "default_value" in e.kwargs]
     assert declared == list(LAUNCH_ARGUMENTS["sim"])
-    opaque = entities[-1]
-    nodes = opaque.kwargs["function"](context=None)
+    nodes, _ = built(entities)
     expected = bringup("sim", {"policy": "/p/policy.onnx", "mode": "lockstep", "record": "/tmp/bag"})
     assert [n.kwargs["name"] for n in nodes] == [n.name for n in expected]
     assert [n.kwargs["executable"] for n in nodes] == [n.executable for n in expected]
@@ -84,6 +104,41 @@ def test_sim_launch_builds_the_bringup_nodes(fake_launch):
     assert [n.kwargs["prefix"] for n in nodes] == prefixes  # the same CPU plan as `physai launch`
     policy = next(n for n in expected if n.name == "policy_node")
     assert policy.parameters["trigger"] == "state"  # lockstep: the policy answers each state
+
+
+@pytest.mark.parametrize(("name", "actuators"), [("sim", ["sim_node"]), ("hil", ["motor_sim_node", "driver_node"])])
+def test_only_an_actuator_nodes_exit_shuts_the_launch_down(fake_launch, name, actuators):
+    fake_launch.update({"policy": "/p/policy.onnx", "record": "/tmp/bag"})
+    nodes, on_exit = built(load(name).generate_launch_description())
+    assert sorted(on_exit) == sorted(actuators)  # never the policy node or the recorder
+    for node_name, exit_actions in on_exit.items():
+        assert [a.kwargs["reason"] for a in exit_actions] == [f"{node_name} exited"]
+    assert {n.kwargs["name"] for n in nodes} >= {*actuators, "policy_node", "recorder_node"}
+
+
+@pytest.mark.parametrize("name", ["sim", "hil", "robot"])
+def test_respawn_reaches_the_policy_node_only(fake_launch, name):
+    nodes, _ = built(load(name).generate_launch_description())
+    assert all(n.kwargs["respawn"] is False for n in nodes)  # default: nobody respawns
+    fake_launch.update({"policy": "/p/policy.onnx", "respawn": "true", "respawn_delay": "0.5"})
+    nodes, on_exit = built(load(name).generate_launch_description())
+    respawned = {n.kwargs["name"]: n.kwargs["respawn_delay"] for n in nodes if n.kwargs["respawn"]}
+    assert respawned == {"policy_node": 0.5}
+    assert "policy_node" not in on_exit
+
+
+def test_respawn_arguments_are_checked():
+    assert all({"respawn", "respawn_delay"} <= set(args) for args in LAUNCH_ARGUMENTS.values())
+    policy = next(n for n in bringup("robot", {"policy": "/p/policy.onnx"}) if n.name == "policy_node")
+    assert (policy.respawn, policy.respawn_delay_s) == (False, 2.0)
+    with pytest.raises(ValueError, match=r"respawn_delay:=-1\.0; expected seconds ≥ 0"):
+        bringup("sim", {"respawn_delay": "-1"})
+    with pytest.raises(ValueError, match="an actuator node is never respawned"):
+        NodeLaunch("sim_node", "sim_node", "physai.ros.sim_node", actuator=True, respawn=True)
+    assert [n.name for n in bringup("hil", {"policy": "/p/policy.onnx"}) if n.actuator] == [
+        "motor_sim_node",
+        "driver_node",
+    ]
 
 
 def test_bad_launch_argument_is_named():

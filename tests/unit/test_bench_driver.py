@@ -1,4 +1,4 @@
-"""`physai bench driver`: the G1 hardware it builds, the report of a short end-to-end run, a clear namespace error."""
+"""`physai bench driver`: the G1 hardware it runs, the report of a short end-to-end run, a clear namespace error."""
 
 import json
 import math
@@ -12,10 +12,11 @@ from physai.drivers.config import HardwareConfig
 from physai.robot import RobotSpec
 
 
-def test_g1_hardware_is_valid_and_mixes_protocols():
+def test_shipped_g1_hardware_is_valid_mixes_protocols_and_fits_its_buses_at_1khz():
     spec = RobotSpec.load("unitree_g1")
-    config = HardwareConfig.from_dict(driver.g1_hardware(spec), spec)
+    config = HardwareConfig.load(spec.source.parent / "hardware.yaml", spec)
     assert len(config.motors) == spec.n_joints == 29
+    assert config.rate_hz == 1000 and all(load.load <= 1.0 for load in config.bus_loads())
     assert {m.protocol for m in config.motors} == {"mit", "robstride"}
     for motor, joint in zip(config.motors, spec.joints, strict=True):
         limits = motor.limits
@@ -52,7 +53,7 @@ def test_bench_driver_end_to_end_report(tmp_path, capsys):
         assert fig["robot"] == "testbed_biped" and fig["motors"] == 12, key
         assert 0 < fig["ticks"] <= 2000, key  # 2 s at 1 kHz; an overrunning tick skips deadlines
         assert fig["ticks"] + fig["misses"] >= 1900, key  # every deadline of the 2 s was run or counted missed
-        assert fig["replies_per_tick"] > 0, key  # the plant answered over the namespaced udp_multicast bus
+        assert fig["replies_per_tick"] > 0, key  # the plant answered over the namespaced datagram buses
         for name in ("driver_tick_us", "driver_lateness_us"):
             p = fig[name]
             assert all(math.isfinite(v) for v in p.values()), (key, name)

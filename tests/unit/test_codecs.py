@@ -23,6 +23,7 @@ from physai.drivers.can_bus import CanActuatorBus
 from physai.drivers.config import HardwareConfig
 from physai.drivers.frame import CanFrame
 from physai.drivers.limits import CodecError, MotorLimits, float_to_uint, quantization_step, uint_to_float
+from physai.drivers.link import open_link
 from physai.robot.spec import RobotSpec
 
 MC = mit.MINI_CHEETAH  # P ±12.5 rad, V ±65 rad/s, KP 0–500, KD 0–5, T ±18 N·m
@@ -698,16 +699,17 @@ def test_can_bus_write_command_sends_the_scalar_codec_frames():
     spec = RobotSpec.load("testbed_biped")
     config = HardwareConfig.load(spec.source.parent / "hardware.yaml", spec)
     channel = f"codec_{uuid.uuid4().hex[:12]}"
-    tap = can.Bus(interface="virtual", channel=channel)
-    bus = CanActuatorBus(config, can.Bus(interface="virtual", channel=channel))
+    taps = [can.Bus(interface="virtual", channel=f"{channel}-{b.name}") for b in config.buses]  # one per bus
+    bus = CanActuatorBus(config, open_link(config, interface="virtual", channel=channel))
     rng = np.random.default_rng(0)
     commands = [JointCommand.hold(spec)] + [JointCommand(*rng.normal(0, s, (5, 12))) for s in (0.3, 30, 3e3)]
     try:
         for command in commands:
             sent = bus.write_command(command, 0.0)
             got = []
-            while (msg := tap.recv(timeout=0)) is not None:
-                got.append((msg.arbitration_id, msg.is_extended_id, bytes(msg.data)))
+            for tap in taps:  # buses in config order: the shipped wiring puts 3 consecutive joints on each
+                while (msg := tap.recv(timeout=0)) is not None:
+                    got.append((msg.arbitration_id, msg.is_extended_id, bytes(msg.data)))
             motor, expected, scalar = to_motor(config, command), [], []
             for i, m in enumerate(config.motors):
                 args = (motor.q[i], motor.dq[i], motor.kp[i], motor.kd[i], motor.tau_ff[i], m.limits)
@@ -718,7 +720,7 @@ def test_can_bus_write_command_sends_the_scalar_codec_frames():
                     frame, c = rs.encode_motion_control(m.can_id, *args)
                     expected.append((frame.arbitration_id, True, frame.data))
                 scalar.append(c)
-            assert got == expected  # one frame per motor, in motor order, the scalar codecs' bytes
+            assert got == expected  # one frame per motor on its own bus, in motor order, the scalar codecs' bytes
             want = to_joint(config, JointCommand(*_scalar_sent(scalar)))
             for field in ("q", "dq", "kp", "kd", "tau_ff"):
                 assert np.array_equal(getattr(sent, field), getattr(want, field))
@@ -726,7 +728,8 @@ def test_can_bus_write_command_sends_the_scalar_codec_frames():
         bad.q[spec.joint_names.index("right_knee")] = math.nan
         with pytest.raises(CodecError, match=r"'position\[right_knee\]'"):
             bus.write_command(bad, 0.0)
-        assert tap.recv(timeout=0) is None  # a rejected command sends nothing
+        assert all(tap.recv(timeout=0) is None for tap in taps)  # a rejected command sends nothing
     finally:
         bus.close()
-        tap.shutdown()
+        for tap in taps:
+            tap.shutdown()

@@ -1,4 +1,4 @@
-"""SafetyGuard: validation, clamping, timeout damping, e-stop latch and re-arm, soft start."""
+"""SafetyGuard: validation, clamping, latched timeout damping, e-stop latch and re-arm, soft start."""
 
 import numpy as np
 import pytest
@@ -89,7 +89,7 @@ def test_partial_command_updates_only_named_joints(guard, spec):
     np.testing.assert_array_equal(cmd.q[others], spec.default_pose[others])
 
 
-def test_timeout_switches_to_damping_and_recovers_with_soft_start(spec):
+def test_timeout_latches_damping_until_rearm_then_soft_starts(spec):
     guard = SafetyGuard(spec, GuardConfig(timeout_s=0.05, soft_start_s=0.5))
     measured = spec.default_pose + 0.2
     submit_default(guard, spec, 0.0)
@@ -99,16 +99,46 @@ def test_timeout_switches_to_damping_and_recovers_with_soft_start(spec):
     assert guard.mode is GuardMode.TIMEOUT and guard.events[Event.TIMEOUT] == 1
     guard.output(0.06, measured)
     assert guard.events[Event.TIMEOUT] == 1  # counted once per timeout, not per tick
-    submit_default(guard, spec, 1.0)
-    start = guard.output(1.0, measured)
+    for t in (1.0, 1.01, 1.02):  # a respawned commander: its commands do not take the robot back
+        submit_default(guard, spec, t)
+        assert is_damping(guard.output(t, measured), spec)
+        assert guard.mode is GuardMode.TIMEOUT
+    assert guard.rearm() is True and guard.counts()["rearm"] == 1
+    assert is_damping(guard.output(1.1, measured), spec), "commands from before the re-arm do not count"
+    assert guard.mode is GuardMode.WAITING
+    submit_default(guard, spec, 2.0)
+    start = guard.output(2.0, measured)
     np.testing.assert_allclose(start.q, np.clip(measured, spec.lower, spec.upper))  # ramps from where it is
-    submit_default(guard, spec, 1.25)
-    mid = guard.output(1.25, measured)
+    submit_default(guard, spec, 2.25)
+    mid = guard.output(2.25, measured)
     np.testing.assert_allclose(mid.q, 0.5 * (np.clip(measured, spec.lower, spec.upper) + spec.default_pose))
     assert guard.mode is GuardMode.SOFT_START
-    submit_default(guard, spec, 1.5)
-    np.testing.assert_allclose(guard.output(1.5, measured).q, spec.default_pose)
+    submit_default(guard, spec, 2.5)
+    np.testing.assert_allclose(guard.output(2.5, measured).q, spec.default_pose)
     assert guard.mode is GuardMode.ACTIVE
+
+
+def test_nothing_latches_before_the_first_command(guard, spec):
+    for t in (0.0, 0.1, 1.0):  # waiting for a commander that is still starting: no timeout, no latch
+        assert is_damping(guard.output(t, spec.default_pose), spec)
+        assert guard.mode is GuardMode.WAITING
+    submit_default(guard, spec, 1.0)
+    assert not is_damping(guard.output(1.01, spec.default_pose), spec)
+    assert guard.events[Event.TIMEOUT] == 0
+
+
+def test_estop_during_a_latched_timeout_needs_release_and_rearm(guard, spec):
+    submit_default(guard, spec, 0.0)
+    guard.output(0.01, spec.default_pose)
+    guard.output(0.1, spec.default_pose)
+    assert guard.mode is GuardMode.TIMEOUT
+    guard.estop(True)
+    guard.output(0.11, spec.default_pose)
+    assert guard.mode is GuardMode.ESTOP and guard.rearm() is False
+    guard.estop(False)
+    assert guard.rearm() is True  # one re-arm clears both
+    submit_default(guard, spec, 0.2)
+    assert not is_damping(guard.output(0.21, spec.default_pose), spec)
 
 
 def test_estop_latches_until_released_and_rearmed(guard, spec):

@@ -1,7 +1,7 @@
-"""`physai bench driver`: the CAN driver loop at 1 kHz against the virtual motor bank, 12 and ~30 motors.
+"""`physai bench driver`: the CAN driver loop at 1 kHz against the virtual motor bank, 12 and 29 motors.
 
-Each configuration runs two processes inside one private network namespace (python-can `udp_multicast`
-never touches a real network): the virtual motor bank with its MuJoCo plant at the physics rate, and the
+Each configuration runs two processes inside one private network namespace (the virtual `datagram` CAN buses,
+one multicast channel, never touch a real network): the virtual motor bank with its MuJoCo plant at the physics rate, and the
 driver loop (CanActuatorBus + RateLoop at `rate_hz`, holding the default pose, one frame per motor per tick);
 see `physai.bench.driver_worker`. Every configuration runs with realtime=False and realtime=True
 (SCHED_FIFO, mlockall, 1 ns timer slack) for the driver loop; the plant always runs SCHED_OTHER. As in the
@@ -11,11 +11,11 @@ timers and scheduler set for any loop's lateness, whatever its work.
 
 Motor counts:
   12   testbed_biped with robot_descriptions/testbed_biped/hardware.yaml (6 MIT AK + 6 Robstride)
-  30   "30-class (29 motors, G1)": unitree_g1 (29 joints) with a hardware config built here
-       (`g1_hardware`: left side MIT AK10-9, right side and waist Robstride RS04, geared to cover each
+  29   unitree_g1 with robot_descriptions/unitree_g1/hardware.yaml (left side MIT AK10-9, right side and waist
+       Robstride RS04, 11 buses of ≤ 3 motors; geared to cover each
        joint's effort and range)
 
-Figures per configuration ("12.no_rt", "12.rt", "30.no_rt", "30.rt"):
+Figures per configuration ("12.no_rt", "12.rt", "29.no_rt", "29.rt"):
   driver_tick_us       one tick = read_state + write_command, perf_counter_ns inside the loop: p50/p99/max
   driver_lateness_us   RateLoop wake-up lateness over every tick of the run: p50/p99/max
   misses, ticks        RateLoop deadlines missed / ticks run
@@ -27,9 +27,9 @@ Figures per configuration ("12.no_rt", "12.rt", "30.no_rt", "30.rt"):
                        and then the driver's read_state has fewer replies to decode than on a real bus
   bare.no_rt, bare.rt  an empty RateLoop at `rate_hz` for `seconds`: lateness p50/p99/max, misses
 Ratios:
-  tick_us_30_vs_12[_rt]             tick p50, 30-class / 12 (no_rt; _rt with SCHED_FIFO)
-  lateness_p99_rt_vs_no_rt_12/_30   lateness p99 with SCHED_FIFO / without
-  lateness_p99_vs_bare_12/_30[_rt]  driver lateness p99 / the empty loop's, same mode
+  tick_us_29_vs_12[_rt]             tick p50, 29 / 12 (no_rt; _rt with SCHED_FIFO)
+  lateness_p99_rt_vs_no_rt_12/_29   lateness p99 with SCHED_FIFO / without
+  lateness_p99_vs_bare_12/_29[_rt]  driver lateness p99 / the empty loop's, same mode
 """
 
 from __future__ import annotations
@@ -47,58 +47,23 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from physai.bench.report import write_report
 from physai.bringup.launcher import log_tail, private_netns, stop_process
 from physai.bringup.sets import other_cpus, resolve_loop_cpu
-from physai.drivers import mit, robstride
-from physai.drivers.config import HardwareConfig
 from physai.paths import robot_descriptions_dir
-from physai.robot import RobotSpec
 
 CHANNEL = "239.74.163.2"
-"""udp_multicast group (IPv4) of the bench's virtual CAN bus, inside the private namespace."""
-MOTOR_COUNTS = (12, 30)
-"""Configurations: 12 = testbed_biped, 30 = the 30-class G1 (29 motors)."""
+"""Multicast group of the bench's virtual CAN buses (datagram, every bus on it), inside the namespace."""
+MOTOR_COUNTS = (12, 29)
+"""Configurations: 12 = testbed_biped, 29 = unitree_g1 (each with its shipped hardware.yaml)."""
 MODES = (("no_rt", False), ("rt", True))
 """Driver loop without / with SCHED_FIFO."""
 STARTUP_S = 30.0
 """Allowance for a worker's imports, model load and motor start-up (s)."""
-GEARS = (1.0, 1.5, 2.0, 2.5, 3.0)
-"""Gear ratios `g1_hardware` picks from (the smallest that covers effort and range)."""
 
 
 class NamespaceError(RuntimeError):
     """The private network namespace for the udp_multicast bus could not be created (not root)."""
-
-
-def g1_hardware(spec: RobotSpec, channel: str = CHANNEL) -> dict[str, Any]:
-    """A hardware YAML (as a dict) for a 29-joint robot such as unitree_g1, valid for `HardwareConfig.from_dict`.
-
-    Left-side joints (left_*) get MIT AK10-9 motors (CAN ids 1..), the others (right_*, waist_*) Robstride RS04
-    (ids 64..); each joint's gear ratio is the smallest of GEARS with model torque × gear ≥ the joint's effort
-    and its range × gear inside the motor's position range.
-    """
-    motors = []
-    mit_id, rs_id = 1, 64
-    for joint in spec.joints:
-        protocol, model = ("mit", "AK10-9") if joint.name.startswith("left_") else ("robstride", "RS04")
-        limits = (mit.limits_for if protocol == "mit" else robstride.limits_for)(model)
-        torque = min(-limits.t_min, limits.t_max)
-        reach = max(abs(joint.lower), abs(joint.upper))
-        gear = next((g for g in GEARS if torque * g >= joint.effort and reach * g <= limits.p_max), None)
-        if gear is None:
-            raise ValueError(f"joint {joint.name}: no gear in {GEARS} fits {model} (effort {joint.effort:g} N·m)")
-        can_id = mit_id if protocol == "mit" else rs_id
-        if protocol == "mit":
-            mit_id += 1
-        else:
-            rs_id += 1
-        motors.append({"joint": joint.name, "protocol": protocol, "model": model, "can_id": can_id, "gear_ratio": gear})
-    data = {"bus": {"interface": "udp_multicast", "channel": channel}, "host_id": 0xFD, "motors": motors}
-    HardwareConfig.from_dict(data, spec, f"g1_hardware({spec.name})")  # raises naming the field if invalid
-    return data
 
 
 def _configuration(count: int, work: Path) -> dict[str, Any]:
@@ -106,11 +71,13 @@ def _configuration(count: int, work: Path) -> dict[str, Any]:
     if count == 12:
         robot = "testbed_biped"
         return {"robot": robot, "hardware": robot_descriptions_dir() / robot / "hardware.yaml", "label": "12 motors"}
-    if count == 30:
-        spec = RobotSpec.load("unitree_g1")
-        path = work / "unitree_g1_hardware.yaml"
-        path.write_text(yaml.safe_dump(g1_hardware(spec), sort_keys=False))
-        return {"robot": spec.name, "hardware": path, "label": f"30-class ({spec.n_joints} motors, G1)"}
+    if count == 29:
+        robot = "unitree_g1"
+        return {
+            "robot": robot,
+            "hardware": robot_descriptions_dir() / robot / "hardware.yaml",
+            "label": "29 motors (G1)",
+        }
     raise ValueError(f"motor count {count}: expected one of {MOTOR_COUNTS}")
 
 
@@ -265,11 +232,11 @@ def _ratios(figures: dict[str, Any]) -> dict[str, float]:
 
     out = {}
     for suffix, mode in (("", "no_rt"), ("_rt", "rt")):
-        if f"12.{mode}" in figures and f"30.{mode}" in figures:
-            out[f"tick_us_30_vs_12{suffix}"] = ratio(
-                figures[f"30.{mode}"]["driver_tick_us"]["p50"], figures[f"12.{mode}"]["driver_tick_us"]["p50"]
+        if f"12.{mode}" in figures and f"29.{mode}" in figures:
+            out[f"tick_us_29_vs_12{suffix}"] = ratio(
+                figures[f"29.{mode}"]["driver_tick_us"]["p50"], figures[f"12.{mode}"]["driver_tick_us"]["p50"]
             )
-    for key in ("12", "30"):
+    for key in ("12", "29"):
         for suffix, mode in (("", "no_rt"), ("_rt", "rt")):
             if f"{key}.{mode}" in figures and f"bare.{mode}" in figures:
                 out[f"lateness_p99_vs_bare_{key}{suffix}"] = ratio(

@@ -5,7 +5,7 @@
         --rate-hz 1000 [--realtime] [--cpu N] --out F
     python -m physai.bench.driver_worker bare --seconds 10 --rate-hz 1000 [--realtime] [--cpu N] --out F
 
-Both talk python-can `udp_multicast` and must only ever run inside a private network namespace
+Both talk over the virtual `datagram` CAN buses (physai.drivers.link) and must only ever run inside a private network namespace
 (`physai.bringup.launcher.private_netns`); `physai.bench.driver` starts them there with the nsenter prefix.
 
 bank: VirtualMotorBank + Simulator stepped by a RateLoop at the physics rate (SCHED_OTHER, so the plant never
@@ -61,8 +61,8 @@ def _write_json(path: str, payload: dict[str, Any]) -> None:
 def run_bank(robot: str, hardware: str, channel: str, ready: str, out: str, max_seconds: float) -> None:
     """The plant: answer frames and step the simulator at its physics rate until signalled."""
     from physai.control import RateLoop
-    from physai.drivers.can_bus import open_bus
     from physai.drivers.config import HardwareConfig
+    from physai.drivers.link import DATAGRAM_INTERFACE, open_link
     from physai.drivers.virtual_motors import VirtualMotorBank
     from physai.sim import Simulator
 
@@ -76,8 +76,8 @@ def run_bank(robot: str, hardware: str, channel: str, ready: str, out: str, max_
     sim = Simulator(robot)
     sim.reset(seed=0)
     config = HardwareConfig.load(hardware, sim.spec)
-    bus = open_bus(config, interface="udp_multicast", channel=channel)
-    bank = VirtualMotorBank(config, sim, bus)
+    link = open_link(config, interface=DATAGRAM_INTERFACE, channel=channel)
+    bank = VirtualMotorBank(config, sim, link)
     loop = RateLoop(sim.physics_dt, realtime=False, name="plant_loop", window=100_000)
     released = False
     end = time.monotonic() + max_seconds
@@ -95,7 +95,7 @@ def run_bank(robot: str, hardware: str, channel: str, ready: str, out: str, max_
     finally:
         loop.stop()
         stats = loop.stats()
-        bus.shutdown()
+        link.close()
     counters = {k: v for k, v in bank.stats.items() if not isinstance(v, dict)}
     _write_json(
         out,
@@ -136,13 +136,14 @@ def run_driver(
     """The driver loop: hold the default pose over CAN for `seconds`, timing every tick."""
     from physai.control import RateLoop
     from physai.control.command import JointCommand
-    from physai.drivers.can_bus import CanActuatorBus, open_bus
+    from physai.drivers.can_bus import CanActuatorBus
     from physai.drivers.config import HardwareConfig
+    from physai.drivers.link import DATAGRAM_INTERFACE, open_link
     from physai.robot import RobotSpec
 
     spec = RobotSpec.load(robot)
     config = HardwareConfig.load(hardware, spec)
-    bus = CanActuatorBus(config, open_bus(config, interface="udp_multicast", channel=channel))
+    bus = CanActuatorBus(config, open_link(config, interface=DATAGRAM_INTERFACE, channel=channel))
     n_ticks = max(1, math.ceil(seconds * rate_hz))  # the most ticks `seconds` can hold
     # the lateness ring covers the whole run, so p99/max are over every tick, not the last 10 000
     loop = RateLoop(1.0 / rate_hz, realtime=realtime, cpu=cpu, name="driver_loop", window=n_ticks)
@@ -221,7 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         p.add_argument("--robot", required=True)
         p.add_argument("--hardware", required=True, help="hardware YAML")
-        p.add_argument("--channel", required=True, help="udp_multicast group")
+        p.add_argument(
+            "--channel", required=True, help="multicast group of the virtual datagram buses (all buses on it)"
+        )
     bank = sub.choices["bank"]
     bank.add_argument("--ready", required=True, help="file touched once the bus is open")
     bank.add_argument("--max-seconds", type=float, default=3600.0, help="exit after this long even unsignalled")

@@ -1,21 +1,32 @@
 """`physai launch`: start a bringup's nodes as processes, the way `ros2 launch` would, without the launch tools.
 
 Each node runs as `python -m <module> --ros-args -r __node:=<name> --params-file <run>/params.yaml`, with
-DDS confined to this host (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST unless the caller set it). Ctrl-C and
-SIGTERM are forwarded; at the end (duration reached or a signal) nodes are stopped in reverse start order
-(the recorder last) with SIGINT, then SIGKILL after a grace period. A node that dies on its own ends the launch with exit code 1
-and its log tail; one that exits 0 (e.g. sim_node at sim_time) ends it normally. Logs go to <run>/<node>.log.
+DDS confined to this host (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST unless the caller set it). Logs go to
+<run>/<node>.log; <run>/pids.json holds {node: pid} of the running nodes.
+
+Supervision (`ros2 launch` semantics, DESIGN.md "Runtime rules"): a node that dies (non-zero exit code or a
+signal) takes nobody down. The actuator-facing nodes (`NodeLaunch.actuator`: sim_node, driver_node,
+motor_sim_node) keep running and their SafetyGuard times out into damping, latched until re-armed. The death
+is reported on stderr (node, exit code or signal, log tail), in `LaunchResult.deaths`, and on /diagnostics
+("launch: <node>", level ERROR) by physai.ros.launch_monitor, which the launcher (no rclpy here) starts at the
+first exit and feeds JSON lines on its stdin. A node with `respawn` (policy_node with respawn:=true) is
+restarted `respawn_delay_s` after it exits, its log appended to. The launch ends when an actuator node exits
+(exit 0: its job is done, e.g. sim_node at sim_time), at `duration_s`, or at SIGINT/SIGTERM (forwarded); the
+nodes still running are then stopped in reverse start order (the recorder last) with SIGINT, SIGKILL after a
+grace period; that stop is the only way the launcher ends an actuator node (driver_node then sends
+exit-motor-mode frames). The exit code is 1 if any node died during the launch.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +36,32 @@ from physai.bringup.sets import NETNS_BRINGUPS, NodeLaunch, bringup, params_yaml
 
 GRACE_S = 5.0
 """Seconds a node gets to exit after SIGINT before SIGKILL."""
+EVENT_TAIL_CHARS = 600
+"""Log tail characters sent to launch_monitor per event: a JSON line stays below PIPE_BUF (4096 bytes, even
+with every character escaped), so it is written whole or not at all."""
+
+
+@dataclass(frozen=True)
+class NodeExit:
+    """A node process that ended while the launch ran (`LaunchResult.deaths`: those with a non-zero code)."""
+
+    node: str
+    returncode: int
+    """Exit code; negative: killed by that signal (subprocess convention)."""
+    at_s: float
+    """Seconds after the launch began."""
+    log_tail: str
+
+    @property
+    def detail(self) -> str:
+        """E.g. "killed by SIGKILL (exit code -9)" or "exited with code 1"."""
+        if self.returncode >= 0:
+            return f"exited with code {self.returncode}"
+        try:
+            name = signal.Signals(-self.returncode).name
+        except ValueError:
+            name = f"signal {-self.returncode}"
+        return f"killed by {name} (exit code {self.returncode})"
 
 
 @dataclass(frozen=True)
@@ -32,34 +69,106 @@ class LaunchResult:
     """How a launch ended."""
 
     exit_code: int
-    """0: ran until the end or a signal; 1: a node died (see `failed`)."""
+    """0: ran until the end or a signal and no node died; 1: a node died (see `failed`, `deaths`)."""
     run_dir: Path
-    """Folder with params.yaml and the node logs."""
+    """Folder with params.yaml, pids.json and the node logs."""
     failed: str | None
-    """Name of the node that died, with its exit code and log tail."""
+    """The nodes that died, each with its exit code or signal and log tail; None if none did."""
     wall_s: float
+    deaths: tuple[NodeExit, ...] = ()
+    """Every non-zero exit of a node during the launch, in order."""
 
 
 def localhost_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for nodes: DDS on this host unless the caller chose otherwise."""
+    """The environment for nodes: DDS on this host and onnxruntime telemetry off, unless the caller chose otherwise."""
     env = dict(os.environ if base is None else base)
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    env.setdefault("ORT_DISABLE_TELEMETRY", "1")  # onnxruntime's Linux telemetry (see physai/__init__.py)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
 
 def start_node(
-    node: NodeLaunch, params: Path, run_dir: Path, env: Mapping[str, str], prefix: Sequence[str] = ()
+    node: NodeLaunch,
+    params: Path,
+    run_dir: Path,
+    env: Mapping[str, str],
+    prefix: Sequence[str] = (),
+    *,
+    append: bool = False,
+    stdin: int | None = None,
 ) -> subprocess.Popen:
-    """Start one node process (after `prefix`, e.g. nsenter); stdout and stderr go to <run_dir>/<name>.log."""
-    log = (run_dir / f"{node.name}.log").open("wb")
+    """Start one node process (after `prefix`, e.g. nsenter); stdout and stderr go to <run_dir>/<name>.log.
+
+    `append` adds to that log instead of starting it afresh (a respawn); `stdin` is the child's stdin (None:
+    inherited; subprocess.PIPE: an unbuffered pipe, `proc.stdin`).
+    """
     cmd = [sys.executable, "-m", node.module, "--ros-args", "-r", f"__node:={node.name}", "--params-file", str(params)]
-    proc = subprocess.Popen(
-        [*prefix, *cmd], stdout=log, stderr=subprocess.STDOUT, env=dict(env), start_new_session=True
-    )
+    with (run_dir / f"{node.name}.log").open("ab" if append else "wb") as log:  # the child keeps its own copy
+        proc = subprocess.Popen(
+            [*prefix, *cmd],
+            stdin=stdin,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(env),
+            start_new_session=True,
+            bufsize=0,
+        )
     if node.cpus:  # before the interpreter has started any thread: all of them inherit it
         os.sched_setaffinity(proc.pid, node.cpus)
     return proc
+
+
+class _Monitor:
+    """physai.ros.launch_monitor, started at the first event and fed one JSON line per event on its stdin."""
+
+    def __init__(self, start: Callable[[NodeLaunch], subprocess.Popen], cpus: tuple[int, ...]) -> None:
+        self._start = start
+        self._node = NodeLaunch("launch_monitor", "launch_monitor", "physai.ros.launch_monitor", cpus=cpus)
+        self.proc: subprocess.Popen | None = None
+        self._broken = False
+
+    def send(self, event: dict[str, Any]) -> None:
+        """Pass one event on; never blocks the launcher (a stuck or dead monitor loses events, said on stderr)."""
+        if self._broken:
+            return
+        if self.proc is None:
+            self.proc = self._start(self._node)
+            os.set_blocking(self.proc.stdin.fileno(), False)
+        line = (json.dumps(event) + "\n").encode()
+        try:
+            written = os.write(self.proc.stdin.fileno(), line)
+        except OSError:  # BrokenPipeError (it died), BlockingIOError (it does not read)
+            written = 0
+        if written != len(line):
+            self._broken = True
+            print("physai launch: launch_monitor does not take events; /diagnostics misses them", file=sys.stderr)
+
+    def close(self) -> None:
+        """End of stdin: the monitor exits; SIGINT, then SIGKILL if it does not."""
+        if self.proc is not None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=GRACE_S)
+            except subprocess.TimeoutExpired:
+                stop_process(self.proc)
+            if self.proc.returncode not in (0, -signal.SIGINT):
+                print(
+                    f"physai launch: launch_monitor exited with code {self.proc.returncode} (see its log)",
+                    file=sys.stderr,
+                )
+
+
+@dataclass
+class _Process:
+    """One node of a launch and its current process."""
+
+    node: NodeLaunch
+    proc: subprocess.Popen
+    exited: bool = False
+    respawn_at: float | None = None
+    """time.monotonic() at which to restart it."""
+    starts: int = 1
 
 
 @contextmanager
@@ -109,7 +218,7 @@ def launch(
     env: Mapping[str, str] | None = None,
     settle_s: float = 0.0,
 ) -> LaunchResult:
-    """Run bringup `name` until `duration_s` (None: until SIGINT/SIGTERM); see the module docstring.
+    """Run bringup `name` until an actuator node exits, `duration_s` or SIGINT/SIGTERM; see the module docstring.
 
     `settle_s` extends the run by that many seconds of start-up time (node processes take a moment).
     """
@@ -124,26 +233,77 @@ def launch(
     def on_signal(signum: int, _frame: object) -> None:
         stop["signal"] = signum
 
-    procs: list[tuple[NodeLaunch, subprocess.Popen]] = []
+    running: list[_Process] = []
+    deaths: list[NodeExit] = []
     began = time.monotonic()
-    failed = None
-    with ExitStack() as stack:  # unwinds: stop the nodes, drop the namespace, restore signal handlers
+    with ExitStack() as stack:  # unwinds: stop the nodes, the monitor, drop the namespace, restore signal handlers
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         stack.callback(lambda: [signal.signal(s, h) for s, h in previous.items()])
         isolate = name in NETNS_BRINGUPS and os.environ.get("PHYSAI_IN_NETNS") != "1"  # not already inside one
         prefix = stack.enter_context(private_netns()) if isolate else []
-        stack.callback(stop_all, procs)  # runs first: nodes stop before the namespace goes
-        procs.extend((node, start_node(node, params, folder, node_env, prefix)) for node in nodes)
+
+        def start(node: NodeLaunch, **kwargs: Any) -> subprocess.Popen:
+            return start_node(node, params, folder, node_env, prefix, **kwargs)
+
+        monitor = _Monitor(lambda node: start(node, stdin=subprocess.PIPE), nodes[0].cpus)
+        stack.callback(monitor.close)
+        stack.callback(_write_pids, folder, running)  # {} once every node is stopped
+        stack.callback(lambda: stop_all([(p.node, p.proc) for p in running]))  # runs first: nodes, then monitor
+        running.extend(_Process(node, start(node)) for node in nodes)
+        _write_pids(folder, running)
         deadline = None if duration_s is None else began + duration_s + settle_s
-        while stop["signal"] is None and (deadline is None or time.monotonic() < deadline):
-            dead = [(n, p) for n, p in procs if p.poll() is not None]
-            if dead:
-                node, proc = dead[0]
-                if proc.returncode != 0:
-                    failed = f"{node.name} exited with code {proc.returncode}:\n{log_tail(folder, node.name)}"
-                break  # a node that finished its job (exit 0, e.g. sim_time reached) ends the launch
+        ended = False
+        while not ended and stop["signal"] is None and (deadline is None or time.monotonic() < deadline):
+            for p in running:
+                if p.respawn_at is not None and time.monotonic() >= p.respawn_at:
+                    with (folder / f"{p.node.name}.log").open("a") as log:
+                        log.write(f"--- physai launch: {p.node.name} respawned (start {p.starts + 1}) ---\n")
+                    p.proc, p.exited, p.respawn_at, p.starts = start(p.node, append=True), False, None, p.starts + 1
+                    print(f"physai launch: {p.node.name} respawned (pid {p.proc.pid})", file=sys.stderr)
+                    monitor.send({"node": p.node.name, "event": "respawned", "pid": p.proc.pid})
+                    _write_pids(folder, running)
+                elif not p.exited and p.proc.poll() is not None:
+                    p.exited = True
+                    ended = ended or p.node.actuator  # its job is done (exit 0), or it is gone: nothing to protect
+                    exit_ = NodeExit(
+                        p.node.name, p.proc.returncode, time.monotonic() - began, log_tail(folder, p.node.name)
+                    )
+                    _on_exit(p, exit_, deaths, monitor, ended)
+                    _write_pids(folder, running)
+            ended = ended or all(p.exited and p.respawn_at is None for p in running)
             time.sleep(0.05)
-    return LaunchResult(1 if failed else 0, folder, failed, time.monotonic() - began)
+    failed = "\n".join(f"{d.node} {d.detail}:\n{d.log_tail}" for d in deaths[:3]) or None
+    if len(deaths) > 3:
+        failed += f"\n... and {len(deaths) - 3} more deaths"
+    return LaunchResult(1 if deaths else 0, folder, failed, time.monotonic() - began, tuple(deaths))
+
+
+def _on_exit(p: _Process, exit_: NodeExit, deaths: list[NodeExit], monitor: _Monitor, ending: bool) -> None:
+    """Record and report a node's exit; schedule its respawn if it has one and the launch goes on."""
+    died = exit_.returncode != 0
+    if died:
+        deaths.append(exit_)
+    if ending:
+        then = "; the launch ends"
+    elif p.node.respawn:
+        p.respawn_at = time.monotonic() + p.node.respawn_delay_s
+        then = f"; respawning in {p.node.respawn_delay_s:g} s"
+    else:
+        then = "; the other nodes keep running"
+    what = exit_.detail if died else "finished (exit code 0)"
+    tail = "".join(f"\n  | {line}" for line in exit_.log_tail.splitlines()) if died else ""
+    print(f"physai launch: {p.node.name} {what} after {exit_.at_s:.1f} s{then}{tail}", file=sys.stderr)
+    if not ending:  # the launch goes on: tell /diagnostics
+        event = {"node": p.node.name, "event": "died" if died else "finished", "returncode": exit_.returncode}
+        monitor.send({**event, "detail": what, "log_tail": exit_.log_tail[-EVENT_TAIL_CHARS:]})
+
+
+def _write_pids(run_dir: Path, running: list[_Process]) -> None:
+    """<run_dir>/pids.json: {node: pid} of the nodes running now (replaced whole, never read half-written)."""
+    pids = {p.node.name: p.proc.pid for p in running if p.proc.poll() is None}
+    tmp = run_dir / "pids.json.tmp"
+    tmp.write_text(json.dumps(pids))
+    tmp.replace(run_dir / "pids.json")
 
 
 def stop_all(procs: list[tuple[NodeLaunch, subprocess.Popen]]) -> None:

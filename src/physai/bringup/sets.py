@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from physai.values import parse_value
+from physai.values import bag_directory, parse_value
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,33 @@ class NodeLaunch:
     """Stopped after every other node (the recorder, so it sees the others' last messages)."""
     cpus: tuple[int, ...] = ()
     """CPUs the process may run on (its affinity); () leaves it alone. Keeps it off the control loop's CPU."""
+    actuator: bool = False
+    """Actuator-facing (sim_node, driver_node, motor_sim_node): another node's death never stops it (its
+    SafetyGuard damps on its own), only an operator stop does; its own exit ends the launch (`ros2 launch`:
+    an OnProcessExit → Shutdown handler), normally when it has finished its job (exit 0 at sim_time)."""
+    respawn: bool = False
+    """Restart the process `respawn_delay_s` after it exits (launch_ros Node(respawn=True)); never for an
+    actuator node."""
+    respawn_delay_s: float = 2.0
+    """Seconds between the exit and the restart (launch_ros respawn_delay)."""
+
+    def __post_init__(self) -> None:
+        if self.respawn and self.actuator:
+            raise ValueError(f"{self.name}: an actuator node is never respawned; its guard stays in damping")
+        if not (self.respawn_delay_s >= 0):
+            raise ValueError(f"{self.name}: respawn_delay_s is {self.respawn_delay_s!r}; expected a number ≥ 0")
 
 
 LOOP_CPU_HELP = (
     "CPU the control loop runs on alone, every other process and thread kept off it: auto = the last allowed CPU "
     "when there are 2 or more, none = no pinning, or a CPU index"
 )
+
+RESPAWN_ARGUMENTS: dict[str, tuple[Any, str]] = {
+    "respawn": (False, "restart policy_node after it dies; the actuator side stays in damping until re-armed"),
+    "respawn_delay": (2.0, "seconds between policy_node's exit and its restart"),
+}
+"""Launch arguments of every set with a policy node (launch_ros Node respawn / respawn_delay)."""
 
 LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
     "sim": {
@@ -49,17 +70,21 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         "push": (0.0, "push disturbances: base velocity change per push (m/s), every 3 s; 0 = none"),
         "push_schedule": ("", "exact pushes as JSON [[t_s, dvx, dvy], ...] (used by sim2sim)"),
         "soft_start": (0.5, "soft-start ramp of the safety guard (s)"),
-        "record": ("", "bag directory to record every topic into (rosbag2 MCAP); empty: no recording"),
+        "record": ("", "bag directory to record every topic into (rosbag2 MCAP; x.mcap: the bag x); empty: none"),
         "record_topics": ("", "comma-separated topics to record (empty: all physai topics but the camera)"),
         "camera": ("", "publish /camera/image_raw + camera_info: an MJCF camera name or tracking; empty: none"),
         "camera_rate": (10.0, "camera images per second (≤ 30, rendered off the control thread)"),
+        **RESPAWN_ARGUMENTS,
     },
 }
 LAUNCH_ARGUMENTS["hil"] = {
     "robot": ("testbed_biped", "robot name or robot.yaml path"),
     "policy": ("", "policy.onnx run by policy_node (its contract gives gains and rates)"),
     "hardware": ("", "hardware YAML (empty: robot_descriptions/<robot>/hardware.yaml)"),
-    "channel": ("239.74.163.2", "udp_multicast group of the virtual CAN bus (inside the launch's network namespace)"),
+    "channel": (
+        "239.74.163.2",
+        "multicast group[:port] of the virtual CAN buses (datagram, every bus on it; inside the launch's network namespace)",
+    ),
     "faults": ("", "fault injection for the virtual motors, e.g. drop_pct=5,silent_motor=left_knee"),
     "rate_hz": (500.0, "driver loop rate (Hz)"),
     "timeout_s": (0.05, "command timeout of the safety guard (s)"),
@@ -68,8 +93,9 @@ LAUNCH_ARGUMENTS["hil"] = {
     "seed": (0, "reset seed of the plant"),
     "rt": (True, "try SCHED_FIFO / mlockall for the loops"),
     "loop_cpu": ("none", LOOP_CPU_HELP + " (for driver_node; none by default: the plant must keep real time too)"),
-    "record": ("", "bag directory to record every topic into; empty: no recording"),
+    "record": ("", "bag directory to record every topic into (x.mcap: the bag x); empty: no recording"),
     "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
+    **RESPAWN_ARGUMENTS,
 }
 LAUNCH_ARGUMENTS["robot"] = {
     "robot": ("testbed_biped", "robot name or robot.yaml path"),
@@ -79,8 +105,9 @@ LAUNCH_ARGUMENTS["robot"] = {
     "timeout_s": (0.05, "command timeout of the safety guard (s)"),
     "rt": (True, "try SCHED_FIFO / mlockall for the driver loop"),
     "loop_cpu": ("auto", LOOP_CPU_HELP),
-    "record": ("", "bag directory to record every topic into; empty: no recording"),
+    "record": ("", "bag directory to record every topic into (x.mcap: the bag x); empty: no recording"),
     "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
+    **RESPAWN_ARGUMENTS,
 }
 """Per set: argument → (default, help). Values given as strings are converted to the default's type."""
 
@@ -108,14 +135,16 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "camera": args["camera"],
                 "camera_rate_hz": args["camera_rate"],
                 "lockstep_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
+                "record_subscribers": _records(args, "/odom"),
             },
+            actuator=True,
         )
     ]
     return _policy_and_recorder(args, nodes, "state" if lockstep else "timer")
 
 
 def _records(args: Mapping[str, Any], topic: str) -> int:
-    """1 if the launch records `topic` (lockstep then waits for the recorder to see it), else 0."""
+    """1 if the launch records `topic` (the sim / plant then waits for the recorder to see it), else 0."""
     if not args.get("record"):
         return 0
     chosen = [t.strip() for t in args.get("record_topics", "").split(",") if t.strip()]
@@ -127,7 +156,8 @@ def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigg
         params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger}
         if trigger == "state":
             params["command_subscribers"] = 1 + _records(args, "/joint_commands")
-        nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params))
+        respawn = {"respawn": args["respawn"], "respawn_delay_s": args["respawn_delay"]}
+        nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params, **respawn))
     if args["record"]:
         params = {"bag": args["record"], "topics": args["record_topics"]}
         nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
@@ -145,11 +175,11 @@ def _driver(args: Mapping[str, Any], bus: Mapping[str, str]) -> NodeLaunch:
         "loop_cpu": args["loop_cpu"],
         **bus,
     }
-    return NodeLaunch("driver_node", "driver_node", "physai.ros.driver_node", params)
+    return NodeLaunch("driver_node", "driver_node", "physai.ros.driver_node", params, actuator=True)
 
 
 def _hil(args: Mapping[str, Any]) -> list[NodeLaunch]:
-    bus = {"bus_interface": "udp_multicast", "bus_channel": args["channel"]}
+    bus = {"bus_interface": "datagram", "bus_channel": args["channel"]}
     plant = {
         "robot": args["robot"],
         "hardware": args["hardware"],
@@ -158,9 +188,11 @@ def _hil(args: Mapping[str, Any]) -> list[NodeLaunch]:
         "max_sim_time_s": args["sim_time"],
         "seed": args["seed"],
         "realtime_priority": args["rt"],
+        "record_subscribers": _records(args, "/odom"),
         **bus,
     }
-    nodes = [NodeLaunch("motor_sim_node", "motor_sim_node", "physai.ros.motor_sim_node", plant), _driver(args, bus)]
+    plant_node = NodeLaunch("motor_sim_node", "motor_sim_node", "physai.ros.motor_sim_node", plant, actuator=True)
+    nodes = [plant_node, _driver(args, bus)]
     return _policy_and_recorder(args, nodes)
 
 
@@ -190,8 +222,11 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
             except (TypeError, ValueError):
                 raise ValueError(f"argument {key}:={value!r}; expected a {type(default).__name__}") from None
         out[key] = value
+    if not out["respawn_delay"] >= 0:  # NaN too
+        raise ValueError(f"argument respawn_delay:={out['respawn_delay']!r}; expected seconds ≥ 0")
     if name == "sim" and out["mode"] not in ("realtime", "lockstep"):
         raise ValueError(f"argument mode:={out['mode']!r}; expected realtime or lockstep")
+    out["record"] = bag_directory(str(out["record"]))  # record:=run.mcap → the bag directory run (run/run_0.mcap)
     out["loop_cpu"] = resolve_loop_cpu(str(out["loop_cpu"]))
     if out.get("mode") == "lockstep":  # no loop to protect: the round trip runs in callbacks, on every CPU
         out["loop_cpu"] = -1

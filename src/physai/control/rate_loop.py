@@ -121,6 +121,22 @@ def _prctl(option: int, arg: int) -> int:
     return _LIBC.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), zero, zero, zero)
 
 
+def request_sched_fifo(priority: int) -> str:
+    """Ask for SCHED_FIFO at `priority` (1–99) for the calling thread; the outcome in words.
+
+    "ok (priority N)", or why not. Threads it starts afterwards inherit the policy.
+    """
+    if not hasattr(os, "sched_setscheduler") or not hasattr(os, "SCHED_FIFO"):
+        return "unavailable on this platform"
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except PermissionError:
+        return "not permitted (EPERM): run with CAP_SYS_NICE or an rtprio limit (ulimit -r) ≥ priority"
+    except OSError as exc:
+        return f"failed ({_errno_name(exc)}): {exc.strerror}"
+    return f"ok (priority {priority})"
+
+
 def _errno_name(exc: OSError) -> str:
     return errno.errorcode.get(exc.errno or 0, str(exc.errno))
 
@@ -435,18 +451,13 @@ class RateLoop:
             _LOG.warning("RateLoop %r: real-time settings not granted: %s", self.name, refused)
 
     def _try_sched_fifo(self) -> str:
-        if not hasattr(os, "sched_setscheduler") or not hasattr(os, "SCHED_FIFO"):
+        if not hasattr(os, "sched_getscheduler"):
             return "unavailable on this platform"
-        try:
-            old_policy = os.sched_getscheduler(0)
-            old_priority = os.sched_getparam(0).sched_priority
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(self.priority))
-        except PermissionError:
-            return "not permitted (EPERM): run with CAP_SYS_NICE or an rtprio limit (ulimit -r) ≥ priority"
-        except OSError as exc:
-            return f"failed ({_errno_name(exc)}): {exc.strerror}"
-        self._restore.append(lambda: os.sched_setscheduler(0, old_policy, os.sched_param(old_priority)))
-        return f"ok (priority {self.priority})"
+        old_policy, old_priority = os.sched_getscheduler(0), os.sched_getparam(0).sched_priority
+        outcome = request_sched_fifo(self.priority)
+        if outcome.startswith("ok"):
+            self._restore.append(lambda: os.sched_setscheduler(0, old_policy, os.sched_param(old_priority)))
+        return outcome
 
     def _try_affinity(self) -> str:
         if self.cpu is None:

@@ -6,13 +6,16 @@ What it does, in order of precedence:
    Releasing the e-stop is not enough; `rearm()` is also needed, and the next command then soft-starts from
    the measured pose.
 2. **Command timeout**: no valid command for `timeout_s` → damping (kp = 0, kd = damping gain, τ_ff = 0).
-   When commands resume, the guard soft-starts again.
+   Once the guard has been passing commands (soft start or active), a timeout latches: the commander died
+   or stalled, and a respawned one must not take the robot back on its own. Commands arriving later change
+   nothing until `rearm()` (an operator act, e.g. the ~/rearm topic); the next command then soft-starts from
+   the measured pose. Before the first command since arming (WAITING) nothing latches.
 3. **Validation** (`submit`): a message naming an unknown joint or the same joint twice, with NaN/Inf, or
    with arrays whose lengths disagree with its names is rejected whole and counted; the previous targets stay.
 4. **Clamping**: position targets to [lower, upper], velocity targets to ±velocity limit, feed-forward
    torque to ±effort, gains to [0, max_gain_scale × default gain]; each clamp is counted.
-5. **Soft start**: after (re)arming or a timeout, the position target ramps linearly from the measured pose
-   to the commanded one over `soft_start_s`.
+5. **Soft start**: after (re)arming, the position target ramps linearly from the measured pose to the
+   commanded one over `soft_start_s`.
 
 `output(now_s, measured_q)` returns the JointCommand to apply now; that is also what the node publishes and
 records, so the record shows what really went to the actuators. Times are seconds on one monotonic clock
@@ -42,7 +45,7 @@ class GuardMode(enum.Enum):
     ACTIVE = "active"
     """Passing (clamped) commands through."""
     TIMEOUT = "timeout"
-    """Commands stopped arriving: damping."""
+    """Commands stopped arriving: damping; latched until `rearm` if commands had been passed through."""
     ESTOP = "estop"
     """E-stop latched (or released but not re-armed): damping."""
     FAULT = "fault"
@@ -77,7 +80,7 @@ class GuardConfig:
     damping_kd_scale: float = 1.0
     """Damping gain = this × the joint's default kd (N·m·s/rad)."""
     soft_start_s: float = 1.0
-    """Ramp duration (s) from the measured pose to the first commanded pose after arming or a timeout."""
+    """Ramp duration (s) from the measured pose to the first commanded pose after (re)arming."""
     max_gain_scale: float = 3.0
     """Commanded kp/kd are clamped to [0, this × default gain]."""
 
@@ -117,6 +120,7 @@ class SafetyGuard:
         self._ramp_from: np.ndarray | None = None
         self._estop_latched = False
         self._armed = True
+        self._timeout_latched = False  # a timeout after commands had passed: damping until rearm()
         self.fault_reason = ""
         """Why the guard tripped (empty when it has not)."""
         self.mode = GuardMode.WAITING
@@ -180,14 +184,19 @@ class SafetyGuard:
         self.fault_reason = reason
 
     def rearm(self) -> bool:
-        """Leave e-stop damping once the e-stop is released; the next command soft-starts. Returns success."""
+        """Leave e-stop, fault or latched-timeout damping (e-stop released first); the next command soft-starts.
+
+        Returns:
+            False while the e-stop is engaged (nothing changes), else True.
+        """
         if self._estop_latched:
             return False
-        if not self._armed:
+        if not self._armed or self._timeout_latched:
             self.events[Event.REARM] += 1
         self._armed = True
+        self._timeout_latched = False
         self.fault_reason = ""
-        self._last_command_s = None  # stale commands from before the e-stop do not count
+        self._last_command_s = None  # commands from before the e-stop, fault or timeout do not count
         return True
 
     # ---- output ----------------------------------------------------------------------------------
@@ -197,12 +206,16 @@ class SafetyGuard:
             self.mode = GuardMode.FAULT if self.fault_reason and not self._estop_latched else GuardMode.ESTOP
             self._ramp_start_s = None
             return self._damping
+        if self._timeout_latched:
+            self.mode = GuardMode.TIMEOUT
+            return self._damping
         if self._last_command_s is None:
             self.mode = GuardMode.WAITING
             return self._damping
         if now_s - self._last_command_s > self.config.timeout_s:
             if self.mode is not GuardMode.TIMEOUT:
                 self.events[Event.TIMEOUT] += 1
+            self._timeout_latched = self.mode in (GuardMode.SOFT_START, GuardMode.ACTIVE)
             self.mode = GuardMode.TIMEOUT
             self._ramp_start_s = None
             return self._damping

@@ -35,6 +35,8 @@ class MotorFeedback:
     """Time since this motor's last reply (s); inf before the first."""
     stale: np.ndarray
     """age_s > the config's stale_timeout_s (bool)."""
+    fresh: np.ndarray
+    """A reply arrived since the previous read (bool): unchanged values without one are not a frozen motor."""
 
 
 class ActuatorBus(ABC):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
 
 from physai.drivers.limits import CodecError
 
-__all__ = ["EXTENDED_ID_MAX", "STANDARD_ID_MAX", "CanFrame"]
+__all__ = ["EXTENDED_ID_MAX", "STANDARD_ID_MAX", "CanFrame", "FrameBatch"]
 
 STANDARD_ID_MAX = 0x7FF
 """Largest 11-bit (standard) arbitration id."""
@@ -34,3 +38,64 @@ class CanFrame:
             object.__setattr__(self, "data", bytes(self.data))
         if len(self.data) > 8:
             raise CodecError("data", self.data.hex(" "), "at most 8 bytes")
+
+
+@dataclass(frozen=True, eq=False)
+class FrameBatch:
+    """m classic CAN frames as arrays, for hot paths that must not build one Python object per frame.
+
+    `ids` (m,) uint32 arbitration ids; `extended` (m,) bool (29-bit ids); `dlc` (m,) uint8 payload lengths
+    (0..8); `data` (m, 8) uint8 payloads, zero-padded past `dlc`; `bus` (m,) uint8, the bus each frame is on
+    (an index into the hardware config's buses).
+    """
+
+    ids: np.ndarray
+    extended: np.ndarray
+    dlc: np.ndarray
+    data: np.ndarray
+    bus: np.ndarray
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("ids", "extended", "dlc", "data", "bus")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def empty(cls) -> FrameBatch:
+        """A batch of no frames."""
+        return cls(
+            np.zeros(0, np.uint32),
+            np.zeros(0, bool),
+            np.zeros(0, np.uint8),
+            np.zeros((0, 8), np.uint8),
+            np.zeros(0, np.uint8),
+        )
+
+    @classmethod
+    def of(cls, frames: Sequence[tuple[int, CanFrame]]) -> FrameBatch:
+        """The batch of (bus, frame) pairs."""
+        if not frames:
+            return cls.empty()
+        payload = b"".join(f.data.ljust(8, b"\0") for _, f in frames)
+        return cls(
+            np.array([f.arbitration_id for _, f in frames], np.uint32),
+            np.array([f.is_extended_id for _, f in frames], bool),
+            np.array([len(f.data) for _, f in frames], np.uint8),
+            np.frombuffer(payload, np.uint8).reshape(-1, 8),
+            np.array([bus for bus, _ in frames], np.uint8),
+        )
+
+    def frames(self) -> list[tuple[int, CanFrame]]:
+        """(bus, CanFrame) per row (for code that handles frames one by one)."""
+        rows = zip(
+            self.bus.tolist(), self.ids.tolist(), self.extended.tolist(), self.dlc.tolist(), self.data, strict=True
+        )
+        return [(bus, CanFrame(i, bytes(row[:n]), e)) for bus, i, e, n, row in rows]
+
+    def slice(self, start: int, stop: int) -> FrameBatch:
+        """Rows start..stop − 1."""
+        return FrameBatch(*(getattr(self, f)[start:stop] for f in self.FIELDS))
+
+    def take(self, rows: np.ndarray) -> FrameBatch:
+        """The given rows (an index array or a boolean mask)."""
+        return FrameBatch(*(getattr(self, f)[rows] for f in self.FIELDS))

@@ -524,3 +524,28 @@ def unpack_reply(
         temperature_c=temperature_c,
         error=error,
     )
+
+
+def reply_fields(data: np.ndarray, dlc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The fields of m MIT replies at once: the batch twin of `unpack_reply`'s bit layout.
+
+    Args:
+        data: Shape (m, 8) uint8 payloads.
+        dlc: Shape (m,) payload lengths (6: Katz form, 8: CubeMars form with temperature and error).
+
+    Returns:
+        (motor ids (m,) int64, field integers (m, 3) int64 — position 16 bit, velocity 12, torque 12 —,
+        temperature byte (m,) float64 with `CUBEMARS_TEMPERATURE_OFFSET_C` added (NaN for 6-byte replies),
+        error (m,) int64, 0 for 6-byte replies). Scale the integers with `REPLY_BITS`.
+    """
+    d = data.astype(np.int64)
+    ints = np.stack(
+        ((d[:, 1] << 8) | d[:, 2], (d[:, 3] << 4) | (d[:, 4] >> 4), ((d[:, 4] & 0xF) << 8) | d[:, 5]), axis=1
+    )
+    long = dlc == REPLY_LEN_LONG
+    temperature = np.where(long, d[:, 6] + CUBEMARS_TEMPERATURE_OFFSET_C, np.nan)
+    return d[:, 0], ints, temperature, np.where(long, d[:, 7], 0)
+
+
+REPLY_BITS = (P_BITS, V_BITS, T_BITS)
+"""Widths of the position, velocity and torque integers of a reply."""

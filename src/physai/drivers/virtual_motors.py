@@ -3,9 +3,9 @@
 The plant is a MuJoCo `Simulator`; the bank stands where the motors would be, so the real driver
 (`physai.drivers.can_bus`) runs unchanged against it (hardware-in-the-loop without hardware):
 
-    bank = VirtualMotorBank(hw, sim, can.Bus(interface="virtual", channel="plant"), FaultConfig.parse("drop_pct=5"))
+    bank = VirtualMotorBank(hw, sim, open_link(hw, interface="datagram"), FaultConfig.parse("drop_pct=5"))
     while running:
-        bank.process_frames(now_s)   # take in host frames, answer them (and send replies that are due)
+        bank.process_frames(now_s)   # take in host frames, answer them (one batch of replies per bus)
         bank.step(n)                 # apply what the motors were told, advance the plant n physics steps
 
 Per motor (one per joint of `config`, motor side = what the drive sees, see `physai.drivers.config`):
@@ -51,6 +51,7 @@ from physai.drivers.config import HardwareConfig, MotorConfig
 from physai.drivers.faults import FaultConfig, FaultConfigError
 from physai.drivers.frame import CanFrame
 from physai.drivers.limits import CodecError, MotorLimits
+from physai.drivers.link import FrameLink, as_link
 from physai.sim.simulator import Simulator
 
 __all__ = ["MIT_HOST_ID", "VirtualMotorBank", "VirtualMotorState"]
@@ -140,6 +141,7 @@ class _Motor:
     config: MotorConfig
     limits: MotorLimits
     host_id: int
+    bus: int
     enabled: bool = False
     command: mit.MitCommand | None = None
     last_command_s: float | None = None
@@ -180,7 +182,7 @@ class VirtualMotorBank:
         self,
         config: HardwareConfig,
         sim: Simulator,
-        bus: can.BusABC,
+        bus: FrameLink | can.BusABC,
         faults: FaultConfig | None = None,
         seed: int = 0,
         temperature_c: float = DEFAULT_TEMPERATURE_C,
@@ -190,7 +192,8 @@ class VirtualMotorBank:
         Args:
             config: The actuators, in `sim.spec` joint order (as `HardwareConfig.load` returns them).
             sim: The plant; the bank calls its `apply` and `step` and reads its state.
-            bus: A python-can bus shared with the host (the bank only calls `recv(timeout=0)` and `send`).
+            bus: The FrameLink of `config`'s buses (`physai.drivers.link.open_link`), or one python-can bus for a
+                one-bus config; shared with the host.
             faults: Faults to inject; None injects none.
             seed: Seed of the fault-injection random stream.
             temperature_c: Temperature healthy motors report (°C).
@@ -206,14 +209,17 @@ class VirtualMotorBank:
                 f"hardware config {config.source} drives joints {list(joints)}; expected the simulator's "
                 f"joints in order {list(sim.spec.joint_names)}"
             )
-        self.config, self.sim, self.bus = config, sim, bus
+        self.config, self.sim = config, sim
+        self.link = as_link(bus, config)
         self.faults = faults if faults is not None else FaultConfig()
         self.temperature_c = float(temperature_c)
         self._rng = random.Random(seed)
-        self._motors = [_Motor(i, m, m.limits, config.host_id) for i, m in enumerate(config.motors)]
+        buses = config.bus_index.tolist()
+        self._motors = [_Motor(i, m, m.limits, config.host_id, buses[i]) for i, m in enumerate(config.motors)]
         self._by_joint = {m.config.joint: m for m in self._motors}
-        self._mit = {m.config.can_id: m for m in self._motors if m.is_mit}
-        self._robstride = {m.config.can_id: m for m in self._motors if not m.is_mit}
+        self._mit = {(m.bus, m.config.can_id): m for m in self._motors if m.is_mit}
+        self._robstride = {(m.bus, m.config.can_id): m for m in self._motors if not m.is_mit}
+        self._outbox: list[tuple[int, CanFrame]] = []  # (bus, frame) replies of this drain
         for key, joint in self.faults.motor_joints().items():
             if joint not in self._by_joint:
                 raise FaultConfigError(key, joint, f"a joint of the hardware config ({', '.join(joints)})")
@@ -222,9 +228,9 @@ class VirtualMotorBank:
             raise FaultConfigError("error_code", self.faults.error_code, "Robstride fault bits in [1, 0x3F]")
         self._counters = dict.fromkeys(_COUNTERS, 0)
         self._feedback: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._delayed: list[tuple[float, int, CanFrame]] = []
+        self._delayed: list[tuple[float, int, int, CanFrame]] = []  # (due s, sequence, bus, frame)
         self._sequence = 0
-        self._held: CanFrame | None = None
+        self._held: tuple[int, CanFrame] | None = None
         self._burst_left = 0
         self._bus_off = False
         self._rebooted = False
@@ -268,7 +274,9 @@ class VirtualMotorBank:
         }
 
     def process_frames(self, now_s: float | None = None) -> int:
-        """Advance scheduled events to `now_s`, send replies that are due, then take in every frame waiting.
+        """Advance scheduled events to `now_s`, take in every frame waiting on every bus and answer it.
+
+        The replies (and delayed ones now due) go out as one batch.
 
         Args:
             now_s: The fault clock (s); None uses the simulator's time.
@@ -280,12 +288,19 @@ class VirtualMotorBank:
         self._now_s = now
         self._advance(now)
         self._flush_delayed(now)
-        count = 0
-        while (msg := self.bus.recv(timeout=0)) is not None:
-            count += 1
-            self._counters["frames_received"] += 1
-            self._receive(msg, now)
-        return count
+        frames = self.link.receive()
+        self._counters["frames_received"] += len(frames)
+        for bus, frame in frames:
+            self._receive(bus, frame, now)
+        self._flush_outbox()
+        return len(frames)
+
+    def _flush_outbox(self) -> None:
+        if self._outbox:
+            sent = self.link.send(self._outbox)
+            self._counters["frames_sent"] += sent
+            self._counters["send_errors"] += len(self._outbox) - sent
+            self._outbox = []
 
     def joint_command(self) -> JointCommand:
         """What `step` applies to the plant now, joint side (zero torque for motors that do not apply one)."""
@@ -306,8 +321,8 @@ class VirtualMotorBank:
 
     # -- receive -------------------------------------------------------------------------------------------
 
-    def _receive(self, msg: can.Message, now: float) -> None:
-        motor = None if msg.is_error_frame or msg.is_remote_frame else self._addressee(msg)
+    def _receive(self, bus: int, msg: CanFrame, now: float) -> None:
+        motor = self._addressee(bus, msg)
         if motor is None:
             self._counters["frames_ignored"] += 1
             return
@@ -318,22 +333,21 @@ class VirtualMotorBank:
             self._counters["rx_dropped"] += 1
             return
         motor.last_frame_s = now
-        data = bytes(msg.data)
         if motor.is_mit:
-            self._handle_mit(motor, data, now)
+            self._handle_mit(motor, msg.data, now)
         else:
-            self._handle_robstride(motor, msg.arbitration_id, data, now)
+            self._handle_robstride(motor, msg.arbitration_id, msg.data, now)
 
-    def _addressee(self, msg: can.Message) -> _Motor | None:
-        """The motor a host frame is for; None for replies (own echoes included) and other ids."""
+    def _addressee(self, bus: int, msg: CanFrame) -> _Motor | None:
+        """The motor a host frame on `bus` is for; None for replies (own echoes included) and other ids."""
         if not msg.is_extended_id:
-            return None if msg.arbitration_id == MIT_HOST_ID else self._mit.get(msg.arbitration_id)
+            return None if msg.arbitration_id == MIT_HOST_ID else self._mit.get((bus, msg.arbitration_id))
         comm_type, _, target = robstride.split_arbitration_id(msg.arbitration_id)
         if comm_type in (robstride.CommType.FEEDBACK, robstride.CommType.FAULT_FEEDBACK):
             return None
         if comm_type == robstride.CommType.PARAM_READ and target == self.config.host_id:
             return None  # a type-17 reply (ours, echoed, or another motor's)
-        return self._robstride.get(target)
+        return self._robstride.get((bus, target))
 
     def _handle_mit(self, motor: _Motor, data: bytes, now: float) -> None:
         try:
@@ -510,35 +524,27 @@ class VirtualMotorBank:
         for _ in range(copies):
             if active and self.faults.delay_s > 0:
                 self._sequence += 1
-                heapq.heappush(self._delayed, (now + self.faults.delay_s, self._sequence, frame))
+                heapq.heappush(self._delayed, (now + self.faults.delay_s, self._sequence, motor.bus, frame))
                 self._counters["tx_delayed"] += 1
             else:
-                self._emit(frame, now)
+                self._emit(motor.bus, frame, now)
 
     def _flush_delayed(self, now: float) -> None:
         while self._delayed and self._delayed[0][0] <= now:
-            self._emit(heapq.heappop(self._delayed)[2], now)
+            _, _, bus, frame = heapq.heappop(self._delayed)
+            self._emit(bus, frame, now)
 
-    def _emit(self, frame: CanFrame, now: float) -> None:
-        """Put a frame on the bus, applying the reorder fault (hold one back, send it after the next)."""
+    def _emit(self, bus: int, frame: CanFrame, now: float) -> None:
+        """Put a frame in `bus`'s outgoing batch, applying the reorder fault (hold one back, send it after the next)."""
+        outbox = self._outbox
         if self._held is not None:
             held, self._held = self._held, None
-            self._send(frame)
-            self._send(held)
+            outbox += [(bus, frame), held]
         elif self.faults.active(now) and self._chance(self.faults.reorder_pct):
-            self._held = frame
+            self._held = (bus, frame)
             self._counters["tx_reordered"] += 1
         else:
-            self._send(frame)
-
-    def _send(self, frame: CanFrame) -> None:
-        msg = can.Message(arbitration_id=frame.arbitration_id, data=frame.data, is_extended_id=frame.is_extended_id)
-        try:
-            self.bus.send(msg)
-        except can.CanError:
-            self._counters["send_errors"] += 1
-            return
-        self._counters["frames_sent"] += 1
+            outbox.append((bus, frame))
 
     # -- randomness ----------------------------------------------------------------------------------------
 

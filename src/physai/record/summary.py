@@ -42,13 +42,33 @@ class RunSummary:
             f"sim time            {self.sim_seconds:.2f} s",
             f"robot               {'FELL' if self.fell else 'stayed up'} (max tilt {self.max_tilt_rad:.3f} rad, "
             f"min base height {self.min_height_m:.3f} m of {self.start_height_m:.3f} m)",
-            f"sim loop lateness   p50 {sim.get('lateness_p50_us', '-')} µs, p99 {sim.get('lateness_p99_us', '-')} µs, "
-            f"max {sim.get('lateness_max_us', '-')} µs, misses {sim.get('misses', '-')}",
+            *_loop_lines(sim),
             f"safety guard        mode {sim.get('mode', '-')}, accepted {sim.get('accepted', '-')}, events {events or 'none'}",
             f"policy inference    p50 {policy.get('inference_us_p50', '-')} µs, p99 {policy.get('inference_us_p99', '-')} µs",
             "messages            " + ", ".join(f"{t} {n}" for t, n in sorted(self.messages.items())),
         ]
         return "\n".join(lines)
+
+
+def _loop_lines(sim: dict[str, str]) -> list[str]:
+    """Wake-up lateness of the node's timed loop; lockstep has none (physics steps once per command)."""
+    if sim.get("ticks") == "0" and _seconds(sim.get("sim_time_s")) > 0:  # physics ran, the timed loop never did
+        lines = ["sim loop lateness   does not apply (lockstep: physics steps once per command, no timed loop)"]
+        if "state_to_command_us_p50" in sim:
+            p50, p99 = sim["state_to_command_us_p50"], sim.get("state_to_command_us_p99", "-")
+            lines.append(f"state → command     p50 {p50} µs, p99 {p99} µs")
+        return lines
+    return [
+        f"sim loop lateness   p50 {sim.get('lateness_p50_us', '-')} µs, p99 {sim.get('lateness_p99_us', '-')} µs, "
+        f"max {sim.get('lateness_max_us', '-')} µs, misses {sim.get('misses', '-')}"
+    ]
+
+
+def _seconds(value: str | None) -> float:
+    try:
+        return float(value) if value is not None else 0.0
+    except ValueError:
+        return 0.0
 
 
 def summarize(bag: str | Path) -> RunSummary:

@@ -23,8 +23,10 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Empty
 
 from physai.control import GuardConfig, GuardMode, RateLoop, SafetyGuard
-from physai.drivers.can_bus import CanActuatorBus, open_bus
+from physai.drivers.can_bus import CanActuatorBus
 from physai.drivers.config import HardwareConfig
+from physai.drivers.link import open_link
+from physai.drivers.monitor import FaultMonitor, MonitorConfig
 from physai.paths import robot_descriptions_dir
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
@@ -44,9 +46,9 @@ class DriverNodeConfig:
     policy: str = ""
     """policy.onnx whose contract supplies kp/kd ("" → robot.yaml gains)."""
     bus_interface: str = ""
-    """Override of the YAML's bus interface (e.g. udp_multicast for HIL)."""
+    """Override of every bus's interface (e.g. datagram for HIL; see physai.drivers.link.open_links)."""
     bus_channel: str = ""
-    """Override of the YAML's bus channel."""
+    """Override of the buses' channel (datagram: "group[:port]", all buses on it)."""
     rate_hz: float = 500.0
     """Control loop rate (Hz), 500–1000."""
     timeout_s: float = 0.05
@@ -61,12 +63,13 @@ class DriverNodeConfig:
     """A position change larger than this between two loop ticks trips the guard (rad)."""
     frozen_window_s: float = 0.2
     """A motor whose replies stay bit-identical this long (s) while the torque its command asks for moves by more
-    than `frozen_torque_spread_nm` is frozen (a healthy drive's position or current readings would change)."""
+    than `frozen_torque_spread_nm` is frozen (a healthy drive's position or current readings would change;
+    ticks without a reply do not count, see physai.drivers.monitor)."""
     frozen_torque_spread_nm: float = 1.0
     """Spread of the commanded PD torque (N·m) that a live motor cannot hide behind identical replies."""
 
-    startup_timeout_s: float = 3.0
-    """Every motor must answer within this after enabling (s)."""
+    startup_timeout_s: float = 15.0
+    """Every motor must answer within this after enabling (s); the loop arms nothing before they all have."""
     realtime_priority: bool = True
     """Try SCHED_FIFO / mlockall for the loop (reported in /diagnostics when refused)."""
     loop_cpu: int = -1
@@ -95,8 +98,10 @@ class DriverNode(Node):
             contract = read_from_onnx(cfg.policy)
             contract.check(self.spec)
             self.guard.set_gains(np.asarray(contract.kp), np.asarray(contract.kd))
-        bus = open_bus(self.hardware, interface=cfg.bus_interface or None, channel=cfg.bus_channel or None)
-        self.bus = CanActuatorBus(self.hardware, bus)
+        for warning in self.hardware.check_bus_load(cfg.rate_hz):  # refuses a wiring no bus can carry
+            self.get_logger().warning(warning)
+        link = open_link(self.hardware, interface=cfg.bus_interface or None, channel=cfg.bus_channel or None)
+        self.bus = CanActuatorBus(self.hardware, link)
         self.lock = threading.Lock()
         self.loop = RateLoop(
             1.0 / cfg.rate_hz,
@@ -107,12 +112,10 @@ class DriverNode(Node):
         )
         self.faults: dict[str, str] = {}
         self.last_mode = self.guard.mode
-        self.previous_q: np.ndarray | None = None
-        n = self.spec.n_joints
-        self.previous_fb: np.ndarray | None = None  # (3, n): q, dq, τ of the last tick
-        self.same_ticks = np.zeros(n, dtype=np.int64)  # consecutive ticks with bit-identical replies
-        self.expected_min = np.full(n, np.inf)  # range of the commanded PD torque during that run (N·m)
-        self.expected_max = np.full(n, -np.inf)
+        monitor = MonitorConfig(
+            cfg.max_temperature_c, cfg.max_jump_rad, cfg.frozen_window_s, cfg.frozen_torque_spread_nm
+        )
+        self.monitor = FaultMonitor(monitor, self.spec.joint_names)
         self.last_sent = None
 
         self.pub_joints = self.create_publisher(JointState, "/joint_states", qos.SENSOR)
@@ -162,45 +165,6 @@ class DriverNode(Node):
                     f"motors of {', '.join(missing)} not in command mode after {self.config.startup_timeout_s} s"
                 )
 
-    def frozen(self, fb: object) -> np.ndarray:
-        """Per joint: replies bit-identical for frozen_window_s while the commanded torque moved (bool)."""
-        current = np.stack([fb.position, fb.velocity, fb.torque])
-        same = (
-            np.all(current == self.previous_fb, axis=0)
-            if self.previous_fb is not None
-            else np.zeros(len(current[0]), bool)
-        )
-        self.previous_fb = current
-        self.same_ticks = np.where(same, self.same_ticks + 1, 0)
-        if self.last_sent is not None:
-            c = self.last_sent
-            expected = c.kp * (c.q - fb.position) + c.kd * (c.dq - fb.velocity) + c.tau_ff
-            self.expected_min = np.where(same, np.minimum(self.expected_min, expected), expected)
-            self.expected_max = np.where(same, np.maximum(self.expected_max, expected), expected)
-        window = self.same_ticks >= self.config.frozen_window_s * self.config.rate_hz
-        return window & (self.expected_max - self.expected_min > self.config.frozen_torque_spread_nm)
-
-    def check_faults(self, fb: object) -> dict[str, str]:
-        """Fault reasons by joint from one feedback sample."""
-        faults = {}
-        cfg = self.config
-        frozen = self.frozen(fb)
-
-        for i, joint in enumerate(self.spec.joint_names):
-            if fb.stale[i]:
-                faults[joint] = f"stale feedback ({fb.age_s[i] * 1000:.0f} ms old)"
-            elif fb.error[i]:
-                faults[joint] = f"drive error code {int(fb.error[i])}"
-            elif fb.temperature_c[i] > cfg.max_temperature_c:
-                faults[joint] = f"over-temperature {fb.temperature_c[i]:.0f} °C"
-            elif self.previous_q is not None and abs(fb.position[i] - self.previous_q[i]) > cfg.max_jump_rad:
-                faults[joint] = f"implausible jump {fb.position[i] - self.previous_q[i]:+.2f} rad in one tick"
-            elif frozen[i]:
-                spread = self.expected_max[i] - self.expected_min[i]
-                faults[joint] = f"frozen feedback: identical replies while the commanded torque moved {spread:.1f} N·m"
-
-        return faults
-
     def tick(self) -> None:
         """Take commands, read, check, guard, write, publish."""
         for msg in take_all(self.sub_command):
@@ -208,14 +172,13 @@ class DriverNode(Node):
         now = time.monotonic()
         fb = self.bus.read_state(now)
         with self.lock:
-            faults = self.check_faults(fb)
+            faults = self.monitor.check(fb, self.last_sent, now)
             if faults and faults.keys() != self.faults.keys():
                 reason = "; ".join(f"{j}: {why}" for j, why in faults.items())
                 self.get_logger().error(f"fault → damping: {reason}")
             if faults and self.guard.mode is not GuardMode.WAITING:  # while waiting it is damping already
                 self.guard.trip("; ".join(f"{j}: {why}" for j, why in faults.items()))
             self.faults = faults
-            self.previous_q = fb.position
             command = self.guard.output(now, fb.position)
             mode_changed = self.guard.mode is not self.last_mode
             if mode_changed:

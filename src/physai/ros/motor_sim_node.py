@@ -19,9 +19,9 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu
 
 from physai.control import RateLoop
-from physai.drivers.can_bus import open_bus
 from physai.drivers.config import HardwareConfig
 from physai.drivers.faults import FaultConfig
+from physai.drivers.link import open_link
 from physai.drivers.virtual_motors import VirtualMotorBank
 from physai.paths import robot_descriptions_dir
 from physai.ros import convert, qos
@@ -40,10 +40,10 @@ class MotorSimNodeConfig:
     """Scene of the plant."""
     hardware: str = ""
     """Hardware YAML ("" → robot_descriptions/<robot>/hardware.yaml)."""
-    bus_interface: str = "udp_multicast"
-    """python-can interface of the virtual bus."""
+    bus_interface: str = "datagram"
+    """Interface of the virtual buses (datagram: batched frames with the wire time modelled)."""
     bus_channel: str = "239.74.163.2"
-    """Channel / multicast group."""
+    """Multicast group[:port] of the virtual buses (all buses on it)."""
     faults: str = ""
     """Fault injection, "key=value,…" (physai.drivers.faults.FaultConfig); times are plant seconds."""
     seed: int = 0
@@ -61,6 +61,10 @@ class MotorSimNodeConfig:
     (kp > 0, not just damping), like a robot lowered from its gantry once its controller is up."""
     realtime_priority: bool = True
     """Try SCHED_FIFO / mlockall for the plant loop."""
+    record_subscribers: int = 0
+    """The virtual motors power up (answer frames) only once this many subscribers (a recorder) see /odom: the
+    driver can enable them, and the plant leave its gantry, only then, so a recording holds the run from plant
+    time 0."""
 
 
 class MotorSimNode(Node):
@@ -76,8 +80,8 @@ class MotorSimNode(Node):
             cfg.hardware or str(robot_descriptions_dir() / spec.name / "hardware.yaml"), spec
         )
         self.faults = FaultConfig.parse(cfg.faults) if cfg.faults else None
-        self.bus = open_bus(hardware, interface=cfg.bus_interface, channel=cfg.bus_channel)
-        self.bank = VirtualMotorBank(hardware, self.sim, self.bus, faults=self.faults, seed=cfg.seed)
+        self.link = open_link(hardware, interface=cfg.bus_interface, channel=cfg.bus_channel)
+        self.bank = VirtualMotorBank(hardware, self.sim, self.link, faults=self.faults, seed=cfg.seed)
         self.loop = RateLoop(
             self.sim.physics_dt, realtime=cfg.realtime_priority, name="plant_loop", switch_interval_s=1e-4
         )
@@ -86,6 +90,7 @@ class MotorSimNode(Node):
         self.next_push_s = cfg.push_interval_s
         self.pushes = 0
         self.released = not cfg.gantry
+        self.powered = False
         self.pub_imu = self.create_publisher(Imu, "/imu/data", qos.SENSOR)
         self.pub_odom = self.create_publisher(convert.Odometry, "/odom", qos.SENSOR)
         self.pub_clock = self.create_publisher(Clock, "/clock", 10)
@@ -95,7 +100,12 @@ class MotorSimNode(Node):
     def tick(self, index: int) -> None:
         """One physics step: frames in/out, plant step, sensor messages."""
         now = float(self.sim.data.time)
-        self.bank.process_frames(now)
+        if not self.powered:  # the motors answer only once every reader is there (start-up order)
+            self.powered = self.pub_odom.get_subscription_count() >= self.config.record_subscribers
+        if self.powered:
+            self.bank.process_frames(now)
+        else:
+            self.link.receive_batch()  # frames to motors that are not powered yet go unanswered
         if not self.released:  # in the gantry: sensors run, time stands still
             self.released = all(
                 m.applying_torque and m.command is not None and m.command.kp > 0
@@ -141,9 +151,9 @@ class MotorSimNode(Node):
         self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status]))
 
     def close(self) -> None:
-        """Stop the loop and leave the bus."""
+        """Stop the loop and leave the buses."""
         self.loop.stop()
-        self.bus.shutdown()
+        self.link.close()
 
 
 def main(args: list[str] | None = None) -> None:

@@ -11,6 +11,7 @@ damping); the reason is on /diagnostics.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass
 
@@ -19,10 +20,12 @@ from geometry_msgs.msg import Twist
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
 
+from physai.control.rate_loop import request_sched_fifo
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
+from physai.ros.polled import PolledGroup, take_all
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class PolicyNodeConfig:
     """Period of /diagnostics (s)."""
     command_subscribers: int = 1
     """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
+    realtime_priority: int = 40
+    """SCHED_FIFO priority of the policy's thread (timer trigger), below the actuator loops' 80, so its steps are
+    not delayed by background work such as a recorder; 0 = normal scheduling. Refusal is on /diagnostics."""
 
     def __post_init__(self) -> None:
         if not self.policy:
@@ -72,12 +78,23 @@ class PolicyNode(Node):
         self.stale_reason = "waiting for /joint_states and /imu/data"
         self.pub_cmd = self.create_publisher(JointState, "/joint_commands", qos.COMMAND)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
-        self.create_subscription(JointState, "/joint_states", self.on_joints, qos.SENSOR)
-        self.create_subscription(Imu, "/imu/data", self.on_imu, qos.SENSOR)
+        if cfg.trigger == "timer":  # take the newest state at each step: no executor work per 500 Hz sample
+            group, profile = PolledGroup(), qos.SENSOR_LATEST
+        else:  # lockstep: act on every state
+            group, profile = None, qos.SENSOR
+        self.sub_joints = self.create_subscription(
+            JointState, "/joint_states", self.on_joints, profile, callback_group=group
+        )
+        self.sub_imu = self.create_subscription(Imu, "/imu/data", self.on_imu, profile, callback_group=group)
         self.create_subscription(Twist, "/cmd_vel", self.on_cmd_vel, qos.RELIABLE)
         if cfg.trigger == "timer":
             self.create_timer(contract.control_dt_s, self.on_timer)
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
+        self.rt_status = "not requested"
+        if cfg.trigger == "timer" and cfg.realtime_priority > 0:
+            self.rt_status = request_sched_fifo(cfg.realtime_priority)  # the executor runs in this thread
+        self.publish_diagnostics()  # warm-up: its first run (numpy, message build) must not stall the first steps
+        gc.freeze()  # start-up objects out of the collector's way: no collection pause between steps
         self.get_logger().info(
             f"policy {cfg.policy} for {contract.robot}: {contract.obs_dim} obs → {contract.action_dim} joints at {1 / contract.control_dt_s:g} Hz"
         )
@@ -114,6 +131,10 @@ class PolicyNode(Node):
 
     def on_timer(self) -> None:
         """Realtime trigger: act on fresh inputs, or stop commanding and say why."""
+        for msg in take_all(self.sub_joints):
+            self.on_joints(msg)
+        for msg in take_all(self.sub_imu):
+            self.on_imu(msg)
         now = time.monotonic()
         old = [name for name, t in self.received.items() if now - t > self.config.stale_timeout_s]
         if old:
@@ -150,6 +171,7 @@ class PolicyNode(Node):
             "inference_us_p50": f"{np.percentile(times, 50):.1f}",
             "inference_us_p99": f"{np.percentile(times, 99):.1f}",
             "stale": self.stale_reason or "no",
+            "sched_fifo": self.rt_status,
         }
         level = convert.WARN if self.stale_reason else convert.OK
         status = convert.diagnostic_status("policy_node: policy", level, self.stale_reason or "running", values)

@@ -1,4 +1,4 @@
-"""Subscriptions read by a control loop's own thread instead of the executor (rclcpp's `Subscription::take`).
+"""Subscriptions a loop polls itself instead of the executor (rclcpp's `Subscription::take`); readers' wait.
 
 A node whose RateLoop runs beside an executor thread pays for every executor callback twice: the executor's
 Python holds the GIL for a few hundred µs per message, and a loop deadline that falls in that window waits for
@@ -14,10 +14,12 @@ the GIL. A subscription in a `PolledGroup` is never waited on or run by any exec
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from rclpy.callback_groups import CallbackGroup
+from rclpy.publisher import Publisher
 from rclpy.subscription import Subscription
 
 
@@ -44,3 +46,17 @@ def take_all(sub: Subscription) -> Iterator[Any]:
         if taken is None:
             return
         yield taken[0]
+
+
+def wait_for_subscribers(publisher: Publisher, count: int, timeout_s: float = 30.0) -> bool:
+    """Block until `publisher` has `count` matched subscribers (discovery takes a moment), or `timeout_s`.
+
+    Start-up ordering for loops that must not run ahead of their readers (a recorder must see sim time 0).
+    Returns whether the count was reached.
+    """
+    deadline = time.monotonic() + timeout_s
+    while publisher.get_subscription_count() < count:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -27,7 +27,7 @@ from physai.control import GuardConfig, RateLoop, SafetyGuard
 from physai.ros import convert, qos
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
-from physai.ros.polled import PolledGroup, take_all
+from physai.ros.polled import PolledGroup, take_all, wait_for_subscribers
 from physai.sim import Simulator
 
 
@@ -79,6 +79,9 @@ class SimNodeConfig:
     """Exit cleanly (code 0) once sim time reaches this (s); 0 = run until shut down."""
     lockstep_subscribers: int = 1
     """Lockstep: start only once this many subscribers (policy, recorder, …) see /joint_states and /imu/data."""
+    record_subscribers: int = 0
+    """Realtime: sim time starts only once this many subscribers (a recorder) see /odom, so a recording
+    holds the run from sim time 0."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("realtime", "lockstep"):
@@ -231,6 +234,7 @@ class SimNode(Node):
             while rclpy.ok() and not self.finished.wait(0.1):
                 pass
             return
+        wait_for_subscribers(self.pub_odom, self.config.record_subscribers)
         self.loop.start()
         tick = 0
         while rclpy.ok() and not self.finished.is_set():
