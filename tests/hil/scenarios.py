@@ -24,7 +24,7 @@ from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
 from physai.drivers import mit, robstride
 from physai.drivers.bus import to_joint
 from physai.drivers.config import HardwareConfig
-from physai.drivers.frame import CanFrame
+from physai.drivers.frame import CanFrame, FrameBatch
 from physai.drivers.limits import CodecError
 from physai.drivers.link import DATAGRAM_INTERFACE, open_link
 from physai.paths import data_root
@@ -44,7 +44,7 @@ class BusTap:
 
     def __init__(self) -> None:
         self.link = open_link(HARDWARE, interface=DATAGRAM_INTERFACE, channel=CHANNEL)
-        self.frames: list[tuple[int, CanFrame]] = []  # (bus index, frame)
+        self.batches: list[FrameBatch] = []  # as received; frames are built once, after the run
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -53,12 +53,19 @@ class BusTap:
         while self.running:
             select.select([self.link], [], [], 0.1)
             time.sleep(0.002)  # let the frames finish their wire time
-            self.frames += self.link.receive()
+            batch = self.link.receive_batch()
+            if len(batch):
+                self.batches.append(batch)
 
     def stop(self) -> None:
         self.running = False
         self.thread.join()
         self.link.close()
+
+    @property
+    def frames(self) -> list[tuple[int, CanFrame]]:
+        """Every (bus index, frame) seen so far."""
+        return FrameBatch.concat(list(self.batches)).frames()
 
     def exit_frames(self) -> int:
         """Exit-motor-mode (MIT) and stop (Robstride) frames seen."""

@@ -229,3 +229,53 @@ def test_wire_clock_back_to_back():
     assert empty.shape == (0,) and clock.busy_until_s == pytest.approx(1.02e-3)
     with pytest.raises(ValueError):
         WireClock(0)
+
+
+# ---- the check on hardware.yaml (physai.drivers.config) -----------------------------------------------------
+
+
+def _biped_wiring():
+    import yaml
+
+    from physai.robot.spec import RobotSpec
+
+    spec = RobotSpec.load("testbed_biped")
+    return spec, yaml.safe_load((spec.source.parent / "hardware.yaml").read_text())
+
+
+def test_shipped_biped_wiring_fits_1khz_and_an_all_on_one_bus_wiring_is_refused():
+    from physai.drivers.config import HardwareConfig
+
+    spec, data = _biped_wiring()
+    config = HardwareConfig.from_dict(data, spec, "hardware.yaml")
+    assert [round(load.load, 2) for load in config.bus_loads()] == [0.81, 0.81, 0.96, 0.96]  # 6×135, 6×160 bits / 1 ms
+    assert len(config.check_bus_load()) == 4  # every bus above 70 %: warned, not refused
+    assert config.check_bus_load(500.0) == []
+    one = {k: v for k, v in data.items() if k != "buses"}
+    one["bus"] = {"interface": "socketcan", "channel": "can0", "bitrate": 1_000_000}
+    one["motors"] = [{k: v for k, v in m.items() if k != "bus"} for m in data["motors"]]
+    one["rate_hz"] = 500
+    # 6 MIT (2 × 135 bits) + 6 Robstride (2 × 160 bits) = 3540 bits = 3.54 ms per 2 ms period
+    with pytest.raises(
+        BusLoadError, match=r"hardware\.yaml at 500 Hz: bus 'can': 177% load \(3540 µs of wire time per 2\.00 ms period"
+    ):
+        HardwareConfig.from_dict(one, spec, "hardware.yaml")
+
+
+def test_buses_are_validated_by_name_and_ids_are_per_bus():
+    from physai.drivers.config import HardwareConfig, HardwareConfigError
+
+    spec, data = _biped_wiring()
+    bad = {**data, "motors": [{**data["motors"][0], "bus": "can7"}, *data["motors"][1:]]}
+    with pytest.raises(HardwareConfigError, match=r"motors\[0\]\.bus' is 'can7'; expected one of the buses"):
+        HardwareConfig.from_dict(bad, spec, "hw")
+    same_id = [dict(m) for m in data["motors"]]
+    same_id[3]["can_id"] = same_id[0]["can_id"]  # left_knee on bus left_lower takes left_hip_yaw's id 1: fine
+    assert HardwareConfig.from_dict({**data, "motors": same_id}, spec, "hw").motors[3].can_id == 1
+    same_id[1]["can_id"] = same_id[0]["can_id"]  # the same bus: refused
+    with pytest.raises(
+        HardwareConfigError, match=r"can_id' is 1; expected an id not used by left_hip_yaw on bus 'left_hip'"
+    ):
+        HardwareConfig.from_dict({**data, "motors": same_id}, spec, "hw")
+    with pytest.raises(HardwareConfigError, match="either a list `buses`"):
+        HardwareConfig.from_dict({**data, "bus": {"interface": "virtual"}}, spec, "hw")

@@ -733,3 +733,62 @@ def test_can_bus_write_command_sends_the_scalar_codec_frames():
         bus.close()
         for tap in taps:
             tap.shutdown()
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["c_core", "numpy"])
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_can_bus_read_state_decodes_like_the_scalar_codecs(compiled, seed):
+    """Random replies on every bus (plus other traffic) → read_state equals scalar decoding, C core and numpy."""
+    import physai.drivers.can_bus as can_bus
+
+    spec = RobotSpec.load("testbed_biped")
+    config = HardwareConfig.load(spec.source.parent / "hardware.yaml", spec)
+    channel = f"read_{uuid.uuid4().hex[:12]}"
+    motors = [can.Bus(interface="virtual", channel=f"{channel}-{b.name}") for b in config.buses]
+    saved = can_bus._cancore
+    if not compiled:
+        can_bus._cancore = None
+    bus = CanActuatorBus(config, open_link(config, interface="virtual", channel=channel))
+    rng = np.random.default_rng(seed)
+    try:
+        want = {}
+        buses = config.bus_index.tolist()
+        for i, m in enumerate(config.motors):
+            data = bytes(rng.integers(0, 256, 8, dtype=np.uint8))
+            if m.protocol == "mit":
+                data = bytes((m.can_id,)) + data[1:]
+                frame = CanFrame(0, data)  # MIT replies go to the host id 0
+                r = mit.unpack_reply(data, m.limits)
+                want[i] = (r.position, r.velocity, r.torque, r.temperature_c, r.error)
+            else:
+                mode = int(rng.integers(0, 3))  # 3 is undefined: tested below
+                faults = int(rng.integers(0, 0x40))
+                arbitration_id = rs.make_arbitration_id(
+                    rs.CommType.FEEDBACK, (mode << 14) | (faults << 8) | m.can_id, 0xFD
+                )
+                frame = CanFrame(arbitration_id, data, True)
+                fb = rs.decode_feedback(arbitration_id, data, m.limits)
+                want[i] = (fb.position, fb.velocity, fb.torque, fb.temperature_c, int(fb.faults))
+            send = motors[buses[i]]
+            send.send(
+                can.Message(arbitration_id=frame.arbitration_id, data=frame.data, is_extended_id=frame.is_extended_id)
+            )
+            # traffic that is not a reply of ours: our own command id, another motor's id, a type-1 frame
+            send.send(can.Message(arbitration_id=m.can_id, data=bytes(8), is_extended_id=False))
+            send.send(can.Message(arbitration_id=0, data=bytes((99,)) + bytes(7), is_extended_id=False))
+        bad = rs.make_arbitration_id(rs.CommType.FEEDBACK, (3 << 14) | config.motors[6].can_id, 0xFD)
+        motors[buses[6]].send(can.Message(arbitration_id=bad, data=bytes(8), is_extended_id=True))  # mode 3
+        got = bus.read_state(1.0)
+        motor = (bus._position, bus._velocity, bus._torque)
+        for i, (p, v, t, temp, err) in want.items():
+            assert (motor[0][i], motor[1][i], motor[2][i]) == (p, v, t)
+            assert (np.isnan(got.temperature_c[i]) and temp is None) or got.temperature_c[i] == temp
+            assert got.error[i] == err
+        assert got.fresh.all() and (got.age_s == 0.0).all()
+        assert bus.counters["replies"] == 12 and bus.counters["decode_errors"] == 1
+    finally:
+        can_bus._cancore = saved
+        bus.close()
+        for m in motors:
+            m.shutdown()

@@ -555,3 +555,43 @@ def test_bank_rejects_faults_for_unknown_joints(make_rig):
         VirtualMotorBank(HW, rig.sim, rig.motor_bus, FaultConfig(silent_motor="left_elbow"))
     with pytest.raises(FaultConfigError, match=r"'error_code' is 64; expected Robstride fault bits"):
         VirtualMotorBank(HW, rig.sim, rig.motor_bus, FaultConfig(error_code_motor="right_knee", error_code=64))
+
+
+def test_compiled_command_path_answers_like_the_frame_by_frame_path(make_rig, monkeypatch):
+    """Steady state (commands only, no faults): the one-call path stores and answers exactly what the per-frame
+    path does — same commands, same reply bytes in the same order — and is the path taken."""
+    outcomes = []
+    for compiled in (True, False):
+        rig = make_rig()
+        taken = []
+
+        def spy(batch, now, real=rig.bank._answer_commands, compiled=compiled, taken=taken):
+            taken.append(compiled and real(batch, now))
+            return taken[-1]
+
+        monkeypatch.setattr(rig.bank, "_answer_commands", spy)
+        for can_id in range(1, 7):
+            rig.mit(can_id, mit.ENTER_MOTOR_MODE)
+        for can_id in range(11, 17):
+            rig.send(robstride.encode_enable(can_id, HOST))
+        rig.exchange(0.0)
+        rng = np.random.default_rng(3)
+        replies = []
+        for k in range(20):
+            for motor in HW.motors:
+                p, v, kp, kd, t = rng.normal(0, (0.5, 2.0, 40.0, 1.0, 5.0)) * (1 if k % 5 else 40)  # some clamp
+                encode = mit.encode_command if motor.protocol == "mit" else None
+                if encode:
+                    rig.mit(motor.can_id, encode(p, v, abs(kp), abs(kd), t, motor.limits)[0])
+                else:
+                    rig.send(robstride.encode_motion_control(motor.can_id, p, v, abs(kp), abs(kd), t, motor.limits)[0])
+            replies += [(m.arbitration_id, m.is_extended_id, bytes(m.data)) for m in rig.exchange(0.002 * (k + 1))]
+            rig.bank.step(1)
+        commands = {j: s.command for j, s in rig.bank.motor_states().items()}
+        outcomes.append((replies, commands, rig.bank.stats["commands_received"], rig.bank.joint_command()))
+        assert taken[-20:] == [compiled] * 20  # every command batch took the path under test
+    fast, slow = outcomes
+    assert len(fast[0]) == 20 * 12 and fast[0] == slow[0]
+    assert fast[1] == slow[1] and fast[2] == slow[2] == 20 * 12
+    for field in ("q", "dq", "kp", "kd", "tau_ff"):
+        assert np.array_equal(getattr(fast[3], field), getattr(slow[3], field))

@@ -264,7 +264,128 @@ static PyObject *pack(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* answer(m, ids(m) u32, extended(m) bool, dlc(m) u8, data(m,8) u8, bus(m) u8, n_buses, mit_lut(B,256) i64,
+ *        rs_lut(B,256) i64, cmd_lo(5,n) f64, cmd_hi(5,n) f64, robstride(n) bool, position(n), velocity(n),
+ *        torque(n) f64 (the plant, motor side, before the zero shift), zero_shift(n) f64, enabled(n) bool,
+ *        awaiting(n) bool, host(n) u8, can_id(n) i64, temperature_c, joint_out(m) i64, command_out(5,m) f64,
+ *        reply_ids_out(m) u32, reply_out(m,8) u8) -> 1, or 0 when the batch is not only impedance commands
+ * The virtual motors' steady state (physai.drivers.virtual_motors): decode each MIT / Robstride type-1
+ * command as unpack_command / decode_motion_control do, and encode each motor's reply as pack_reply (8-byte
+ * CubeMars form, error 0) / encode_feedback (no fault bits) do. Anything else (mode frames, parameters,
+ * frames for nobody, a rebooted motor, a non-finite plant value) returns 0 and the caller goes frame by frame. */
+static PyObject *answer(PyObject *self, PyObject *args) {
+    Py_ssize_t m, n_buses;
+    double temp;
+    PyObject *o[22];
+    if (!PyArg_ParseTuple(args, "nOOOOOnOOOOOOOOOOOOOdOOOO", &m, &o[0], &o[1], &o[2], &o[3], &o[4], &n_buses, &o[5],
+                          &o[6], &o[7], &o[8], &o[9], &o[10], &o[11], &o[12], &o[13], &o[14], &o[15], &o[16], &o[17],
+                          &temp, &o[18], &o[19], &o[20], &o[21]))
+        return NULL;
+    Buf b[22] = {{0}};
+    for (int k = 0; k < 22; k++)
+        if (get(o[k], &b[k], k >= 18, 0, "answer")) {
+            release(b, 22);
+            return NULL;
+        }
+    Py_ssize_t n = b[9].b.len; /* robstride(n) bool */
+    const Py_ssize_t need[22] = {m * 4, m, m, m * 8, m, n_buses * 2048, n_buses * 2048, 40 * n, 40 * n, n,
+                                 8 * n, 8 * n, 8 * n, 8 * n, n, n, n, 8 * n, m * 8, 40 * m, m * 4, m * 8};
+    for (int k = 0; k < 22; k++)
+        if (b[k].b.len < need[k]) {
+            release(b, 22);
+            PyErr_Format(PyExc_ValueError, "answer: argument %d has %zd bytes; expected %zd", k, b[k].b.len, need[k]);
+            return NULL;
+        }
+    const uint32_t *ids = b[0].b.buf;
+    const uint8_t *ext = b[1].b.buf, *dlc = b[2].b.buf, *data = b[3].b.buf, *bus = b[4].b.buf;
+    const int64_t *mit_lut = b[5].b.buf, *rs_lut = b[6].b.buf, *can_id = b[17].b.buf;
+    const double *lo = b[7].b.buf, *hi = b[8].b.buf, *pos = b[10].b.buf, *vel = b[11].b.buf, *tau = b[12].b.buf,
+                 *shift = b[13].b.buf;
+    const uint8_t *rs = b[9].b.buf, *enabled = b[14].b.buf, *awaiting = b[15].b.buf, *host = b[16].b.buf;
+    int64_t *joint = b[18].b.buf;
+    double *cmd = b[19].b.buf;
+    uint32_t *reply_ids = b[20].b.buf;
+    uint8_t *reply = b[21].b.buf;
+    int ok = 1;
+    for (Py_ssize_t r = 0; r < m && ok; r++) { /* classify first: all or nothing */
+        int64_t j = -1;
+        const uint8_t *d = data + 8 * r;
+        if (bus[r] < n_buses && dlc[r] == 8) {
+            if (!ext[r] && ids[r] > 0 && ids[r] < 256) {
+                int special = d[7] >= 0xFC;
+                for (int k = 0; k < 7 && special; k++) special = d[k] == 0xFF;
+                if (!special) j = mit_lut[bus[r] * 256 + ids[r]];
+            } else if (ext[r] && (ids[r] >> 24) == 1) {
+                j = rs_lut[bus[r] * 256 + (ids[r] & 0xFF)];
+            }
+        }
+        if (j < 0 || j >= n || awaiting[j] || !isfinite(pos[j] + shift[j]) || !isfinite(vel[j]) || !isfinite(tau[j]))
+            ok = 0;
+        else
+            joint[r] = j;
+    }
+    if (ok) {
+        for (Py_ssize_t r = 0; r < m; r++) {
+            const uint8_t *d = data + 8 * r;
+            int64_t j = joint[r];
+            uint32_t k[5];
+            static const int mit_bits[5] = {16, 12, 12, 12, 12};
+            const int *bits = mit_bits;
+            static const int rs_bits[5] = {16, 16, 16, 16, 16};
+            if (!rs[j]) {
+                k[0] = ((uint32_t)d[0] << 8) | d[1];
+                k[1] = ((uint32_t)d[2] << 4) | (d[3] >> 4);
+                k[2] = ((uint32_t)(d[3] & 0xF) << 8) | d[4];
+                k[3] = ((uint32_t)d[5] << 4) | (d[6] >> 4);
+                k[4] = ((uint32_t)(d[6] & 0xF) << 8) | d[7];
+            } else {
+                bits = rs_bits;
+                for (int f = 0; f < 4; f++) k[f] = ((uint32_t)d[2 * f] << 8) | d[2 * f + 1];
+                k[4] = (ids[r] >> 8) & 0xFFFF;
+            }
+            for (int f = 0; f < 5; f++) cmd[f * m + r] = dequantize(k[f], lo[f * n + j], hi[f * n + j], bits[f]);
+            /* the reply: position (with the motor's zero shift), velocity, torque */
+            double p = pos[j] + shift[j];
+            uint8_t *out = reply + 8 * r;
+            if (!rs[j]) {
+                uint32_t kp_ = quantize(p, lo[j], hi[j], 16), kv = quantize(vel[j], lo[n + j], hi[n + j], 12),
+                         kt = quantize(tau[j], lo[4 * n + j], hi[4 * n + j], 12);
+                double t = temp < -40.0 ? -40.0 : (temp > 215.0 ? 215.0 : temp);
+                out[0] = (uint8_t)can_id[j];
+                out[1] = (uint8_t)(kp_ >> 8);
+                out[2] = (uint8_t)(kp_ & 0xFF);
+                out[3] = (uint8_t)(kv >> 4);
+                out[4] = (uint8_t)(((kv & 0xF) << 4) | (kt >> 8));
+                out[5] = (uint8_t)(kt & 0xFF);
+                out[6] = (uint8_t)nearbyint(t + 40.0); /* round half to even, as Python's round */
+                out[7] = 0;
+                reply_ids[r] = 0; /* MIT replies go to the host id 0 */
+            } else {
+                uint32_t kp_ = quantize(p, lo[j], hi[j], 16), kv = quantize(vel[j], lo[n + j], hi[n + j], 16),
+                         kt = quantize(tau[j], lo[4 * n + j], hi[4 * n + j], 16);
+                double t = temp < -3276.8 ? -3276.8 : (temp > 3276.7 ? 3276.7 : temp);
+                double tw = nearbyint(t * 10.0);
+                int32_t w = tw < -32768 ? -32768 : (tw > 32767 ? 32767 : (int32_t)tw);
+                uint16_t word = (uint16_t)(int16_t)w;
+                out[0] = (uint8_t)(kp_ >> 8);
+                out[1] = (uint8_t)(kp_ & 0xFF);
+                out[2] = (uint8_t)(kv >> 8);
+                out[3] = (uint8_t)(kv & 0xFF);
+                out[4] = (uint8_t)(kt >> 8);
+                out[5] = (uint8_t)(kt & 0xFF);
+                out[6] = (uint8_t)(word >> 8);
+                out[7] = (uint8_t)(word & 0xFF);
+                uint32_t mode = enabled[j] ? 2u : 0u; /* RUN / RESET */
+                reply_ids[r] = (2u << 24) | (mode << 22) | ((uint32_t)(can_id[j] & 0xFF) << 8) | host[j];
+            }
+        }
+    }
+    release(b, 22);
+    return PyLong_FromLong(ok);
+}
+
 static PyMethodDef METHODS[] = {
+    {"answer", answer, METH_VARARGS, "Virtual motors: decode a batch of impedance commands and encode the replies."},
     {"pack", pack, METH_VARARGS, "Pack a batch of frames into datagram records, stamping each bus's wire time."},
     {"encode", encode, METH_VARARGS, "Encode one impedance command frame per motor (MIT or Robstride type 1)."},
     {"decode", decode, METH_VARARGS, "Decode and store MIT / Robstride feedback frames of a batch."},

@@ -96,6 +96,12 @@ class FrameBatch:
         """Rows start..stop − 1."""
         return FrameBatch(*(getattr(self, f)[start:stop] for f in self.FIELDS))
 
-    def take(self, rows: np.ndarray) -> FrameBatch:
-        """The given rows (an index array or a boolean mask)."""
-        return FrameBatch(*(getattr(self, f)[rows] for f in self.FIELDS))
+    @staticmethod
+    def concat(batches: Sequence[FrameBatch]) -> FrameBatch:
+        """One batch of several, in order."""
+        batches = [b for b in batches if len(b)]
+        if not batches:
+            return FrameBatch.empty()
+        if len(batches) == 1:
+            return batches[0]
+        return FrameBatch(*(np.concatenate([getattr(b, f) for b in batches]) for f in FrameBatch.FIELDS))

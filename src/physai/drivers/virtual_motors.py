@@ -49,10 +49,15 @@ from physai.drivers import mit, robstride
 from physai.drivers.bus import feedback_to_motor, to_joint
 from physai.drivers.config import HardwareConfig, MotorConfig
 from physai.drivers.faults import FaultConfig, FaultConfigError
-from physai.drivers.frame import CanFrame
+from physai.drivers.frame import CanFrame, FrameBatch
 from physai.drivers.limits import CodecError, MotorLimits
 from physai.drivers.link import FrameLink, as_link
 from physai.sim.simulator import Simulator
+
+try:  # the compiled steady-state path; frame by frame (the reference) without it
+    from physai.drivers import _cancore
+except ImportError:  # pragma: no cover - a source tree without a build
+    _cancore = None
 
 __all__ = ["MIT_HOST_ID", "VirtualMotorBank", "VirtualMotorState"]
 
@@ -220,6 +225,22 @@ class VirtualMotorBank:
         self._mit = {(m.bus, m.config.can_id): m for m in self._motors if m.is_mit}
         self._robstride = {(m.bus, m.config.can_id): m for m in self._motors if not m.is_mit}
         self._outbox: list[tuple[int, CanFrame]] = []  # (bus, frame) replies of this drain
+        # tables of the compiled steady-state path (`_answer_commands`), motor order
+        self._faulty = self.faults != FaultConfig()
+        self._mit_lut = np.full((len(config.buses), 256), -1, np.int64)
+        self._rs_lut = np.full((len(config.buses), 256), -1, np.int64)
+        for (b, can_id), m in self._mit.items():
+            self._mit_lut[b, can_id] = m.index
+        for (b, can_id), m in self._robstride.items():
+            self._rs_lut[b, can_id] = m.index
+        self._can_id = np.array([m.config.can_id for m in self._motors], np.int64)
+        self._is_robstride = np.array([not m.is_mit for m in self._motors])
+        ranges = [
+            ((x.p_min, x.p_max), (x.v_min, x.v_max), (x.kp_min, x.kp_max), (x.kd_min, x.kd_max), (x.t_min, x.t_max))
+            for x in (m.limits for m in self._motors)
+        ]
+        self._command_lo = np.array([[r[f][0] for r in ranges] for f in range(5)])
+        self._command_hi = np.array([[r[f][1] for r in ranges] for f in range(5)])
         for key, joint in self.faults.motor_joints().items():
             if joint not in self._by_joint:
                 raise FaultConfigError(key, joint, f"a joint of the hardware config ({', '.join(joints)})")
@@ -288,12 +309,62 @@ class VirtualMotorBank:
         self._now_s = now
         self._advance(now)
         self._flush_delayed(now)
-        frames = self.link.receive()
-        self._counters["frames_received"] += len(frames)
-        for bus, frame in frames:
-            self._receive(bus, frame, now)
+        batch = self.link.receive_batch()
+        self._counters["frames_received"] += len(batch)
+        if len(batch) and not self._answer_commands(batch, now):
+            for bus, frame in batch.frames():
+                self._receive(bus, frame, now)
         self._flush_outbox()
-        return len(frames)
+        return len(batch)
+
+    def _answer_commands(self, batch: FrameBatch, now: float) -> bool:
+        """Answer a batch made only of impedance commands in one compiled pass; False (nothing done) otherwise.
+
+        The steady state of a control loop (no fault configured, nothing delayed or held back, every frame an
+        MIT or Robstride type-1 command to one of our motors) costs one C call (`_cancore.answer`) instead of
+        a Python pass per frame; the commands stored and the bytes answered are the per-frame path's (tested).
+        """
+        if _cancore is None or self._faulty or self._delayed or self._held is not None or self._bus_off:
+            return False
+        m, motors = len(batch), self._motors
+        joint, command = np.empty(m, np.int64), np.empty((5, m))
+        reply_ids, replies = np.empty(m, np.uint32), np.empty((m, 8), np.uint8)
+        position, velocity, torque = self._motor_feedback()
+        arrays = (batch.ids, batch.extended, batch.dlc, batch.data, batch.bus)
+        if not _cancore.answer(
+            m,
+            *(np.ascontiguousarray(a) for a in arrays),
+            len(self.config.buses),
+            self._mit_lut,
+            self._rs_lut,
+            self._command_lo,
+            self._command_hi,
+            self._is_robstride,
+            np.ascontiguousarray(position, np.float64),
+            np.ascontiguousarray(velocity, np.float64),
+            np.ascontiguousarray(torque, np.float64),
+            np.array([x.zero_shift_rad for x in motors]),
+            np.array([x.enabled for x in motors]),
+            np.array([x.awaiting_enable for x in motors]),
+            np.array([x.host_id for x in motors], np.uint8),
+            self._can_id,
+            float(self.temperature_c),
+            joint,
+            command,
+            reply_ids,
+            replies,
+        ):
+            return False
+        for j, values in zip(joint.tolist(), command.T.tolist(), strict=True):
+            motor = motors[j]
+            motor.command = mit.MitCommand(*values)
+            motor.last_command_s = motor.last_frame_s = now
+        self._counters["commands_received"] += m
+        answer = FrameBatch(reply_ids, batch.extended.copy(), np.full(m, 8, np.uint8), replies, batch.bus.copy())
+        sent = self.link.send_batch(answer)
+        self._counters["frames_sent"] += sent
+        self._counters["send_errors"] += m - sent
+        return True
 
     def _flush_outbox(self) -> None:
         if self._outbox:

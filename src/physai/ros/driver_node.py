@@ -30,7 +30,7 @@ from physai.drivers.monitor import FaultMonitor, MonitorConfig
 from physai.paths import robot_descriptions_dir
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
-from physai.ros.node_main import run_node
+from physai.ros.node_main import CALLBACK_PRIORITY, run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all
 
@@ -103,6 +103,7 @@ class DriverNode(Node):
         link = open_link(self.hardware, interface=cfg.bus_interface or None, channel=cfg.bus_channel or None)
         self.bus = CanActuatorBus(self.hardware, link)
         self.lock = threading.Lock()
+        self.callback_priority = CALLBACK_PRIORITY if cfg.realtime_priority else 0  # physai.ros.node_main
         self.loop = RateLoop(
             1.0 / cfg.rate_hz,
             realtime=cfg.realtime_priority,

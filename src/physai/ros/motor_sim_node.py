@@ -25,7 +25,7 @@ from physai.drivers.link import open_link
 from physai.drivers.virtual_motors import VirtualMotorBank
 from physai.paths import robot_descriptions_dir
 from physai.ros import convert, qos
-from physai.ros.node_main import run_node
+from physai.ros.node_main import CALLBACK_PRIORITY, run_node
 from physai.ros.params import declare_and_read
 from physai.sim import Simulator
 
@@ -82,6 +82,7 @@ class MotorSimNode(Node):
         self.faults = FaultConfig.parse(cfg.faults) if cfg.faults else None
         self.link = open_link(hardware, interface=cfg.bus_interface, channel=cfg.bus_channel)
         self.bank = VirtualMotorBank(hardware, self.sim, self.link, faults=self.faults, seed=cfg.seed)
+        self.callback_priority = CALLBACK_PRIORITY if cfg.realtime_priority else 0  # physai.ros.node_main
         self.loop = RateLoop(
             self.sim.physics_dt, realtime=cfg.realtime_priority, name="plant_loop", switch_interval_s=1e-4
         )

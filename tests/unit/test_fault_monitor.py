@@ -1,0 +1,87 @@
+"""FaultMonitor: each feedback fault from plain arrays (no ROS, no root), and what must not trip it."""
+
+import numpy as np
+import pytest
+
+from physai.control.command import JointCommand
+from physai.drivers.bus import MotorFeedback
+from physai.drivers.monitor import FaultMonitor, MonitorConfig
+
+JOINTS = ("hip", "knee", "ankle")
+N = len(JOINTS)
+
+
+def feedback(q=0.0, dq=0.0, tau=0.0, *, temperature=35.0, error=0, age=0.001, stale=False, fresh=True):
+    full = lambda v, dtype=float: np.full(N, v, dtype)  # noqa: E731
+    return MotorFeedback(
+        full(q),
+        full(dq),
+        full(tau),
+        full(temperature),
+        full(error, np.int64),
+        full(age),
+        full(stale, bool),
+        full(fresh, bool),
+    )
+
+
+def command(q=0.0, kp=50.0):
+    z = np.zeros(N)
+    return JointCommand(np.full(N, q), z, np.full(N, kp), np.full(N, 1.0), z)
+
+
+@pytest.fixture
+def monitor():
+    return FaultMonitor(MonitorConfig(max_temperature_c=80.0, max_jump_rad=0.3, frozen_window_s=0.2), JOINTS)
+
+
+def test_healthy_feedback_has_no_fault(monitor):
+    for k in range(100):
+        assert monitor.check(feedback(q=0.001 * k), command(0.001 * k), k * 0.002) == {}
+
+
+def test_stale_feedback_is_named_with_its_age(monitor):
+    fb = feedback(age=0.052, stale=True)
+    assert monitor.check(fb, None, 0.0) == dict.fromkeys(JOINTS, "stale feedback (52 ms old)")
+
+
+def test_drive_error_and_over_temperature(monitor):
+    fb = feedback(error=4)
+    assert monitor.check(fb, None, 0.0)["knee"] == "drive error code 4"
+    hot = feedback(temperature=95.0)
+    assert monitor.check(hot, None, 0.002)["ankle"] == "over-temperature 95 °C"
+    unknown = feedback(temperature=np.nan)  # a protocol without temperature is not hot
+    assert monitor.check(unknown, None, 0.004) == {}
+
+
+def test_implausible_jump_between_two_checks(monitor):
+    assert monitor.check(feedback(q=0.1), None, 0.0) == {}
+    assert monitor.check(feedback(q=0.5), None, 0.002)["hip"] == "implausible jump +0.40 rad in one tick"
+    assert monitor.check(feedback(q=0.55), None, 0.004) == {}
+
+
+def test_frozen_motor_identical_replies_while_the_command_moves(monitor):
+    faults = {}
+    for k in range(200):  # replies never change while the commanded position sweeps 0 → 0.2 rad (kp 50)
+        t = k * 0.002
+        faults = monitor.check(feedback(q=0.0), command(0.001 * k), t)
+        if faults:
+            break
+    assert set(faults) == set(JOINTS) and faults["hip"].startswith("frozen feedback")
+    assert 0.2 <= t <= 0.25  # after the 0.2 s window, not before
+
+
+def test_still_joint_with_a_still_command_is_not_frozen(monitor):
+    for k in range(300):
+        assert monitor.check(feedback(q=0.0), command(0.0), k * 0.002) == {}
+
+
+def test_lost_replies_neither_freeze_nor_reset_a_live_motor(monitor):
+    # packet loss: most ticks carry no new reply (fresh False) and repeat the last values; the replies that
+    # do arrive differ, so however long the gaps, the motor is not frozen
+    rng = np.random.default_rng(0)
+    q = 0.0
+    for k in range(1000):
+        got = rng.random() < 0.2
+        q += 0.002 if got else 0.0
+        assert monitor.check(feedback(q=q, fresh=got), command(q + 0.01 * np.sin(k / 20)), k * 0.002) == {}
