@@ -151,15 +151,29 @@ def _records(args: Mapping[str, Any], topic: str) -> int:
     return int(not chosen or topic in chosen)
 
 
-def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer") -> list[NodeLaunch]:
+HIL_POLICY_PRIORITY = 85
+"""SCHED_FIFO priority of policy_node in the hil set (its loops share the CPUs; see PolicyNodeConfig)."""
+HIL_RECORDER_PRIORITY = 20
+"""SCHED_FIFO priority of recorder_node in the hil set (honest receive times beside two busy loops)."""
+
+
+def _policy_and_recorder(
+    args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer", priorities: tuple[int, int] = (0, 0)
+) -> list[NodeLaunch]:
+    """Append policy_node and prepend recorder_node as the arguments ask; `priorities`: their SCHED_FIFO (0: none)."""
+    policy_priority, recorder_priority = priorities
     if args["policy"]:
         params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger}
+        if policy_priority:
+            params["realtime_priority"] = policy_priority
         if trigger == "state":
             params["command_subscribers"] = 1 + _records(args, "/joint_commands")
         respawn = {"respawn": args["respawn"], "respawn_delay_s": args["respawn_delay"]}
         nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params, **respawn))
     if args["record"]:
         params = {"bag": args["record"], "topics": args["record_topics"]}
+        if recorder_priority:
+            params["realtime_priority"] = recorder_priority
         nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
     return nodes
 
@@ -193,7 +207,7 @@ def _hil(args: Mapping[str, Any]) -> list[NodeLaunch]:
     }
     plant_node = NodeLaunch("motor_sim_node", "motor_sim_node", "physai.ros.motor_sim_node", plant, actuator=True)
     nodes = [plant_node, _driver(args, bus)]
-    return _policy_and_recorder(args, nodes)
+    return _policy_and_recorder(args, nodes, priorities=(HIL_POLICY_PRIORITY, HIL_RECORDER_PRIORITY))
 
 
 def _robot(args: Mapping[str, Any]) -> list[NodeLaunch]:

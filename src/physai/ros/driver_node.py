@@ -57,15 +57,15 @@ class DriverNodeConfig:
     """Ramp from the measured pose to the first command (s)."""
     damping_kd_scale: float = 1.0
     """Damping gain = this × default kd."""
-    max_temperature_c: float = 80.0
+    max_temperature_c: float = MonitorConfig.max_temperature_c
     """A motor hotter than this trips the guard (°C)."""
-    max_jump_rad: float = 0.3
+    max_jump_rad: float = MonitorConfig.max_jump_rad
     """A position change larger than this between two loop ticks trips the guard (rad)."""
-    frozen_window_s: float = 0.2
+    frozen_window_s: float = MonitorConfig.frozen_window_s
     """A motor whose replies stay bit-identical this long (s) while the torque its command asks for moves by more
     than `frozen_torque_spread_nm` is frozen (a healthy drive's position or current readings would change;
     ticks without a reply do not count, see physai.drivers.monitor)."""
-    frozen_torque_spread_nm: float = 1.0
+    frozen_torque_spread_nm: float = MonitorConfig.frozen_torque_spread_nm
     """Spread of the commanded PD torque (N·m) that a live motor cannot hide behind identical replies."""
 
     startup_timeout_s: float = 15.0

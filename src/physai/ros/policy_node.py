@@ -46,11 +46,12 @@ class PolicyNodeConfig:
     """Period of /diagnostics (s)."""
     command_subscribers: int = 1
     """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
-    realtime_priority: int = 85
-    """SCHED_FIFO priority of the policy's thread (timer trigger); 0 = normal scheduling. Above the actuator
-    loops' 80: a policy step is short and rare (~1 ms at 50 Hz) and delays a loop tick by at most that, while a
-    step delayed by the loops past the command timeout (50 ms) latches the robot into damping. Where the loop
-    has a CPU of its own (`loop_cpu`), the policy is kept off it anyway. Refusal is on /diagnostics."""
+    realtime_priority: int = 0
+    """SCHED_FIFO priority of the policy's thread (timer trigger); 0 = normal scheduling. The hil bringup, whose
+    loops share the CPUs with it, sets 85, above the loops' 80: a step is short (~1 ms at 50 Hz) and delays a
+    loop tick by at most that, while a step held back past the command timeout (50 ms) latches the robot into
+    damping. Where a loop has a CPU of its own (`loop_cpu`, sim and robot) the policy is kept off it and needs
+    no priority. Refusal is on /diagnostics."""
 
     def __post_init__(self) -> None:
         if not self.policy:

@@ -25,7 +25,7 @@ from std_msgs.msg import Bool, Empty
 
 from physai.control import GuardConfig, RateLoop, SafetyGuard
 from physai.ros import convert, qos
-from physai.ros.node_main import CALLBACK_PRIORITY, run_node
+from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all, wait_for_subscribers
 from physai.sim import Simulator
@@ -122,8 +122,6 @@ class SimNode(Node):
         )
         self.create_subscription(Bool, "/estop", self.on_estop, qos.LATCHED)
         self.create_subscription(Empty, "~/rearm", lambda _: self.guard.rearm(), qos.RELIABLE)
-        realtime_loop = cfg.mode == "realtime" and cfg.realtime_priority
-        self.callback_priority = CALLBACK_PRIORITY if realtime_loop else 0  # physai.ros.node_main
         self.loop = RateLoop(
             self.sim.physics_dt,
             realtime=cfg.realtime_priority,
