@@ -89,15 +89,30 @@ def test_partial_command_updates_only_named_joints(guard, spec):
     np.testing.assert_array_equal(cmd.q[others], spec.default_pose[others])
 
 
-def test_timeout_latches_damping_until_rearm_then_soft_starts(spec):
+def test_a_timeout_during_soft_start_delays_arming_without_latching(spec):
     guard = SafetyGuard(spec, GuardConfig(timeout_s=0.05, soft_start_s=0.5))
     measured = spec.default_pose + 0.2
     submit_default(guard, spec, 0.0)
     guard.output(0.0, measured)
-    assert not is_damping(guard.output(0.049, measured), spec)
-    assert is_damping(guard.output(0.051, measured), spec)
+    assert guard.mode is GuardMode.SOFT_START
+    assert is_damping(guard.output(0.08, measured), spec) and guard.mode is GuardMode.TIMEOUT  # a slow start
+    submit_default(guard, spec, 0.1)
+    again = guard.output(0.1, measured)  # not latched: soft-starts again from where the joints are
+    assert guard.mode is GuardMode.SOFT_START
+    np.testing.assert_allclose(again.q, np.clip(measured, spec.lower, spec.upper))
+
+
+def test_timeout_latches_damping_until_rearm_then_soft_starts(spec):
+    guard = SafetyGuard(spec, GuardConfig(timeout_s=0.05, soft_start_s=0.5))
+    measured = spec.default_pose + 0.2
+    for k in range(14):  # commands every 40 ms until the 0.5 s soft start is over
+        submit_default(guard, spec, 0.04 * k)
+        guard.output(0.04 * k, measured)
+    assert guard.mode is GuardMode.ACTIVE
+    assert not is_damping(guard.output(0.52 + 0.049, measured), spec)
+    assert is_damping(guard.output(0.52 + 0.051, measured), spec)
     assert guard.mode is GuardMode.TIMEOUT and guard.events[Event.TIMEOUT] == 1
-    guard.output(0.06, measured)
+    guard.output(0.6, measured)
     assert guard.events[Event.TIMEOUT] == 1  # counted once per timeout, not per tick
     for t in (1.0, 1.01, 1.02):  # a respawned commander: its commands do not take the robot back
         submit_default(guard, spec, t)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from physai.bringup.sets import LAUNCH_ARGUMENTS, bringup
+from physai.bringup.sets import LAUNCH_ARGUMENTS, NodeLaunch, bringup
 
 
 def generate_launch_description(set_name: str) -> Any:
@@ -31,7 +31,7 @@ def generate_launch_description(set_name: str) -> Any:
                 name=n.name,
                 parameters=[n.parameters],
                 output="screen",
-                prefix=f"taskset -c {','.join(map(str, n.cpus))}" if n.cpus else None,
+                prefix=_prefix(n),
                 respawn=n.respawn,
                 respawn_delay=n.respawn_delay_s,
             )
@@ -46,3 +46,10 @@ def generate_launch_description(set_name: str) -> Any:
         for name, (default, help_text) in LAUNCH_ARGUMENTS[set_name].items()
     ]
     return LaunchDescription([*declared, OpaqueFunction(function=nodes)])
+
+
+def _prefix(node: NodeLaunch) -> str | None:
+    """The command prefix that gives the process its CPUs and SCHED_FIFO priority (`taskset`, `chrt`), or None."""
+    parts = [f"taskset -c {','.join(map(str, node.cpus))}"] if node.cpus else []
+    parts += [f"chrt -f {node.fifo_priority}"] if node.fifo_priority else []
+    return " ".join(parts) or None

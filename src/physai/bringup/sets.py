@@ -28,6 +28,9 @@ class NodeLaunch:
     """Stopped after every other node (the recorder, so it sees the others' last messages)."""
     cpus: tuple[int, ...] = ()
     """CPUs the process may run on (its affinity); () leaves it alone. Keeps it off the control loop's CPU."""
+    fifo_priority: int = 0
+    """SCHED_FIFO priority of the whole process from its start (every thread it creates inherits it: DDS's
+    included), set by the launcher (`chrt -f` in ros2 launch); 0 leaves normal scheduling."""
     actuator: bool = False
     """Actuator-facing (sim_node, driver_node, motor_sim_node): another node's death never stops it (its
     SafetyGuard damps on its own), only an operator stop does; its own exit ends the launch (`ros2 launch`:
@@ -151,29 +154,24 @@ def _records(args: Mapping[str, Any], topic: str) -> int:
     return int(not chosen or topic in chosen)
 
 
-HIL_POLICY_PRIORITY = 85
-"""SCHED_FIFO priority of policy_node in the hil set (its loops share the CPUs; see PolicyNodeConfig)."""
-HIL_RECORDER_PRIORITY = 20
-"""SCHED_FIFO priority of recorder_node in the hil set (honest receive times beside two busy loops)."""
+HIL_PRIORITIES = {"motor_sim_node": 60, "driver_node": 60, "policy_node": 85, "recorder_node": 20}
+"""SCHED_FIFO priority of each hil process from its start, DDS threads included (with rt:=true). The plant and
+driver loops (80) and callbacks (70) share both CPUs with everything else there: the policy is above them (a
+step is ~1 ms at 50 Hz; one held back past the 50 ms command timeout latches the robot into damping), their
+DDS threads just below, so commands and replies are delivered while the loops keep the CPUs busy; the
+recorder above ordinary processes, so its receive times stay honest."""
 
 
-def _policy_and_recorder(
-    args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer", priorities: tuple[int, int] = (0, 0)
-) -> list[NodeLaunch]:
-    """Append policy_node and prepend recorder_node as the arguments ask; `priorities`: their SCHED_FIFO (0: none)."""
-    policy_priority, recorder_priority = priorities
+def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer") -> list[NodeLaunch]:
+    """Append policy_node and prepend recorder_node as the arguments ask."""
     if args["policy"]:
         params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger}
-        if policy_priority:
-            params["realtime_priority"] = policy_priority
         if trigger == "state":
             params["command_subscribers"] = 1 + _records(args, "/joint_commands")
         respawn = {"respawn": args["respawn"], "respawn_delay_s": args["respawn_delay"]}
         nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params, **respawn))
     if args["record"]:
         params = {"bag": args["record"], "topics": args["record_topics"]}
-        if recorder_priority:
-            params["realtime_priority"] = recorder_priority
         nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
     return nodes
 
@@ -207,7 +205,8 @@ def _hil(args: Mapping[str, Any]) -> list[NodeLaunch]:
     }
     plant_node = NodeLaunch("motor_sim_node", "motor_sim_node", "physai.ros.motor_sim_node", plant, actuator=True)
     nodes = [plant_node, _driver(args, bus)]
-    return _policy_and_recorder(args, nodes, priorities=(HIL_POLICY_PRIORITY, HIL_RECORDER_PRIORITY))
+    nodes = _policy_and_recorder(args, nodes)
+    return [replace(n, fifo_priority=HIL_PRIORITIES.get(n.name, 0)) for n in nodes] if args["rt"] else nodes
 
 
 def _robot(args: Mapping[str, Any]) -> list[NodeLaunch]:

@@ -6,10 +6,11 @@ What it does, in order of precedence:
    Releasing the e-stop is not enough; `rearm()` is also needed, and the next command then soft-starts from
    the measured pose.
 2. **Command timeout**: no valid command for `timeout_s` → damping (kp = 0, kd = damping gain, τ_ff = 0).
-   Once the guard has been passing commands (soft start or active), a timeout latches: the commander died
-   or stalled, and a respawned one must not take the robot back on its own. Commands arriving later change
+   Once the guard has been passing commands through (ACTIVE), a timeout latches: the commander died or
+   stalled, and a respawned one must not take the robot back on its own. Commands arriving later change
    nothing until `rearm()` (an operator act, e.g. the ~/rearm topic); the next command then soft-starts from
-   the measured pose. Before the first command since arming (WAITING) nothing latches.
+   the measured pose. During start-up (WAITING, SOFT_START) nothing latches: a commander whose first steps
+   are slow delays arming (the next command soft-starts again from the measured pose), it does not trip it.
 3. **Validation** (`submit`): a message naming an unknown joint or the same joint twice, with NaN/Inf, or
    with arrays whose lengths disagree with its names is rejected whole and counted; the previous targets stay.
 4. **Clamping**: position targets to [lower, upper], velocity targets to ±velocity limit, feed-forward
@@ -45,7 +46,7 @@ class GuardMode(enum.Enum):
     ACTIVE = "active"
     """Passing (clamped) commands through."""
     TIMEOUT = "timeout"
-    """Commands stopped arriving: damping; latched until `rearm` if commands had been passed through."""
+    """Commands stopped arriving: damping; latched until `rearm` if the guard had been active."""
     ESTOP = "estop"
     """E-stop latched (or released but not re-armed): damping."""
     FAULT = "fault"
@@ -215,7 +216,7 @@ class SafetyGuard:
         if now_s - self._last_command_s > self.config.timeout_s:
             if self.mode is not GuardMode.TIMEOUT:
                 self.events[Event.TIMEOUT] += 1
-            self._timeout_latched = self.mode in (GuardMode.SOFT_START, GuardMode.ACTIVE)
+            self._timeout_latched = self.mode is GuardMode.ACTIVE
             self.mode = GuardMode.TIMEOUT
             self._ramp_start_s = None
             return self._damping

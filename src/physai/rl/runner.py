@@ -48,6 +48,17 @@ class PolicyRunner:
         self._builder.reset()
         self._last_action = np.zeros(self.contract.action_dim)
 
+    def warm_up(self, steps: int = 3) -> None:
+        """Run a few steps on neutral inputs and forget them.
+
+        The first inferences (allocations, lazy set-up) are slow; a node must not pause between its first commands.
+        """
+        n = len(self.joint_names)
+        for _ in range(steps):
+            self.step(self.joint_names, np.zeros(n), np.zeros(n), np.zeros(3), np.array([1.0, 0.0, 0.0, 0.0]))
+        self.reset()
+        self.inference_us.clear()
+
     def order(self, names: Sequence[str]) -> np.ndarray:
         """Indices that take a message's joints into contract order; ValueError naming missing joints."""
         key = tuple(names)

@@ -47,11 +47,8 @@ class PolicyNodeConfig:
     command_subscribers: int = 1
     """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
     realtime_priority: int = 0
-    """SCHED_FIFO priority of the policy's thread (timer trigger); 0 = normal scheduling. The hil bringup, whose
-    loops share the CPUs with it, sets 85, above the loops' 80: a step is short (~1 ms at 50 Hz) and delays a
-    loop tick by at most that, while a step held back past the command timeout (50 ms) latches the robot into
-    damping. Where a loop has a CPU of its own (`loop_cpu`, sim and robot) the policy is kept off it and needs
-    no priority. Refusal is on /diagnostics."""
+    """SCHED_FIFO priority of the policy's thread (timer trigger); 0 = normal scheduling (the hil bringup runs
+    the whole process at FIFO 85 instead, see physai.bringup.sets.HIL_PRIORITIES). Refusal is on /diagnostics."""
 
     def __post_init__(self) -> None:
         if not self.policy:
@@ -96,6 +93,11 @@ class PolicyNode(Node):
         self.rt_status = "not requested"
         if cfg.trigger == "timer" and cfg.realtime_priority > 0:
             self.rt_status = request_sched_fifo(cfg.realtime_priority)  # the executor runs in this thread
+        self.runner.warm_up()  # the first inferences are slow: not between the first commands
+        n = len(self.runner.joint_names)
+        convert.joint_state_msg(
+            self.runner.joint_names, np.zeros(n), np.zeros(n), np.zeros(n), convert.stamp_from_ns(0)
+        )
         self.publish_diagnostics()  # warm-up: its first run (numpy, message build) must not stall the first steps
         gc.freeze()  # start-up objects out of the collector's way: no collection pause between steps
         self.get_logger().info(

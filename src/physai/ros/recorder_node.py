@@ -55,9 +55,8 @@ class RecorderNodeConfig:
     poll_period_s: float = 0.005
     """How often waiting messages are taken (s); also the resolution of their receive times."""
     realtime_priority: int = 0
-    """SCHED_FIFO priority of the polling loop (0: normal scheduling). The hil bringup sets 20 (below every
-    control node, above ordinary processes), so receive times stay within a poll period of the truth while the
-    plant and driver loops keep both CPUs busy."""
+    """SCHED_FIFO priority of the polling loop (0: normal scheduling; the hil bringup runs the whole process at
+    FIFO 20, see physai.bringup.sets.HIL_PRIORITIES)."""
 
     def __post_init__(self) -> None:
         if not self.bag:
