@@ -103,13 +103,17 @@ class CameraPublisher:
         data = mujoco.MjData(self.model)
         self._ready.set()
         next_s = time.monotonic()
+        last_s = None
         try:
             while not self._stop.wait(max(0.0, next_s - time.monotonic())):  # close() ends the sleep early
+                next_s = max(next_s + self.period_s, time.monotonic())  # slower than the rate: skip, never queue
                 sim_time_s = self.snapshot(data.qpos)
+                if sim_time_s == last_s:  # the sim has not moved (not started yet, paused): no new picture
+                    continue
+                last_s = sim_time_s
                 mujoco.mj_forward(self.model, data)
                 renderer.update_scene(data, camera=view)
                 self._publish(renderer.render(), convert.stamp_from_ns(round(sim_time_s * 1e9)))
-                next_s = max(next_s + self.period_s, time.monotonic())  # slower than the rate: skip, never queue
         finally:
             renderer.close()
 
