@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,7 +11,6 @@ from physai.drivers.busload import (
     WARN_LOAD,
     BusLoad,
     BusLoadError,
-    WireClock,
     bus_load,
     check_bus_loads,
     crc15,
@@ -211,24 +209,6 @@ def test_fd_bus_load_and_validation():
     assert check_bus_loads([BusLoad("idle", 0.0, 1e-3, MBIT, 0)]) == []
     with pytest.raises(ValueError):
         bus_load("x", [], 0.0, bitrate=MBIT)
-
-
-# ---- wire clock ------------------------------------------------------------------------------------------------
-
-
-def test_wire_clock_back_to_back():
-    clock = WireClock(MBIT)
-    ends = clock.schedule(0.0, [135, 135, 100])
-    np.testing.assert_allclose(ends, [135e-6, 270e-6, 370e-6])
-    # queued while the bus is still busy: starts at the previous frame's end
-    np.testing.assert_allclose(clock.schedule(100e-6, [50]), [420e-6])
-    # queued after the bus went idle: starts at now
-    np.testing.assert_allclose(clock.schedule(1e-3, [10, 10]), [1.01e-3, 1.02e-3])
-    assert clock.busy_until_s == pytest.approx(1.02e-3)
-    empty = clock.schedule(2e-3, [])
-    assert empty.shape == (0,) and clock.busy_until_s == pytest.approx(1.02e-3)
-    with pytest.raises(ValueError):
-        WireClock(0)
 
 
 # ---- the check on hardware.yaml (physai.drivers.config) -----------------------------------------------------

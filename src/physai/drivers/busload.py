@@ -11,15 +11,13 @@ uses :func:`worst_case_frame_bits` instead, because the payload changes every cy
 worst. CAN FD frames are covered by :func:`fd_worst_case_frame_time_s` (two bit rates). Error frames, retransmissions
 and arbitration delay are not modelled; that is what the headroom below :data:`WARN_LOAD` is for.
 
-:class:`WireClock` serialises frames on one bus for a virtual (simulated) bus: frames queue behind each other.
+The virtual bus that serialises frames on each wire with these lengths is physai.drivers.link.DatagramLink.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 REFUSE_LOAD = 1.0
 """Bus load (fraction of the period) above which a configuration is refused: the cycle cannot fit on the wire."""
@@ -253,33 +251,3 @@ def check_bus_loads(loads: Sequence[BusLoad]) -> list[str]:
         for b in loads
         if b.load > WARN_LOAD
     ]
-
-
-class WireClock:
-    """Serialisation of frames on one bus: a frame starts when it is queued or when the bus frees, whichever is later.
-
-    Times are in seconds on any monotonic clock; the clock only remembers when the bus becomes free.
-    """
-
-    def __init__(self, bitrate: int) -> None:
-        """Create an idle bus running at ``bitrate`` bit/s."""
-        if bitrate <= 0:
-            raise ValueError(f"bit rate must be positive, got {bitrate}")
-        self.bitrate = bitrate
-        self.busy_until_s = -np.inf
-
-    def schedule(self, now_s: float, bits: Sequence[int]) -> np.ndarray:
-        """Put frames on the wire back to back, in order, starting no earlier than ``now_s``.
-
-        Args:
-            now_s: Time in seconds at which the frames are handed to the controller.
-            bits: Wire length of each frame in bits (intermission included, e.g. from :func:`frame_bits`).
-
-        Returns:
-            float64 array of each frame's end time in seconds (the instant the bus is free for the next frame).
-        """
-        start = max(float(now_s), self.busy_until_s)
-        ends = start + np.cumsum(np.asarray(bits, dtype=np.int64)) / self.bitrate
-        if ends.size:
-            self.busy_until_s = float(ends[-1])
-        return ends.astype(np.float64)
