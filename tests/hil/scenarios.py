@@ -120,19 +120,17 @@ def command_violations(frames: list[tuple[int, CanFrame]]) -> tuple[int, list[st
     return checked, bad
 
 
-def diag_timeline(bag: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, float]]]:
-    """([(log ns, driver safety values)], [(log ns, plant time s)]) from a recording."""
-    statuses, clock = [], []
-    for item in read_bag(bag, topics=["/diagnostics", "/clock"]):
-        if item.topic == "/clock":
-            clock.append((item.log_time_ns, item.message.clock.sec + item.message.clock.nanosec * 1e-9))
-            continue
-        statuses += [
-            (item.log_time_ns, {kv.key: kv.value for kv in status.values})
-            for status in item.message.status
-            if status.name == "driver_node: safety"
-        ]
-    return statuses, clock
+def diag_timeline(bag: Path) -> tuple[list[tuple[int, dict]], dict]:
+    """([(log ns, driver safety values)], the plant's last values) from a recording."""
+    statuses, plant = [], {}
+    for item in read_bag(bag, topics=["/diagnostics"]):
+        for status in item.message.status:
+            values = {kv.key: kv.value for kv in status.values}
+            if status.name == "driver_node: safety":
+                statuses.append((item.log_time_ns, values))
+            elif status.name == "motor_sim_node: plant":
+                plant = values
+    return statuses, plant
 
 
 def stand(seconds: str = "20") -> dict:
@@ -162,8 +160,8 @@ def stand(seconds: str = "20") -> dict:
 
 
 def fault(spec: str, start_s: str = "2.0") -> dict:
-    """Inject `spec` from plant time `start_s`; when (wall time after the plant reached start_s) and how the
-    driver reacted, and whether it kept running."""
+    """Inject `spec` from plant time `start_s`; when (wall time after the plant reached start_s, on the plant's
+    and the driver's own clocks) and how the driver reacted, and whether it kept running."""
     work = Path(tempfile.mkdtemp(prefix="hil-fault-"))
     faults = ",".join(p for p in [spec, f"start_s={start_s}" if "start_s" not in spec else ""] if p)
     args = {
@@ -172,23 +170,23 @@ def fault(spec: str, start_s: str = "2.0") -> dict:
         "faults": faults,
         "push": "0.3",  # pushes at plant time 3 s, 6 s, …: the policy's commands move
         "record": str(work / "bag"),
-        "record_topics": "/diagnostics,/clock",
+        "record_topics": "/diagnostics",
     }
     result = launch("hil", args, duration_s=60, run_dir=work / "run")
-    statuses, clock = diag_timeline(work / "bag")
-    reached = next((t for t, s in clock if s >= float(start_s) - 1e-9), None)
-    ended = next(
-        (t for t, s in clock if s >= float(start_s) + 1.9), clock[-1][0] if clock else 0
-    )  # plant stops at +2 s
-    tripped = next(((t, v) for t, v in statuses if v["mode"] == "fault" and reached and reached <= t < ended), None)
+    statuses, plant = diag_timeline(work / "bag")
+    # the clocks of the two loops (wall time): when the plant reached start_s, when the driver's guard changed
+    started = float(plant["faults_start_unix_s"]) if plant.get("faults_start_unix_s", "-") != "-" else None
+    # the first trip after the fault began and before the plant stopped (start_s + 2 s of plant time, real time)
+    trips = [v for _, v in statuses if v["mode"] == "fault"] if started else []
+    tripped = next((v for v in trips if started <= float(v["mode_since_unix_s"]) < started + 1.9), None)
     last = statuses[-1][1] if statuses else {}
     return {
         "exit_code": result.exit_code,
         "failed": result.failed,
-        "fault_start_seen": reached is not None,
+        "fault_start_seen": started is not None,
         "tripped": tripped is not None,
-        "latency_s": (tripped[0] - reached) / 1e9 if tripped else None,
-        "reason": tripped[1]["fault_reason"] if tripped else last.get("fault_reason", ""),
+        "latency_s": float(tripped["mode_since_unix_s"]) - started if tripped else None,
+        "reason": tripped["fault_reason"] if tripped else last.get("fault_reason", ""),
         "modes": sorted({v["mode"] for _, v in statuses}),
         "faults_counted": int(last.get("fault", 0)),
     }
@@ -256,7 +254,7 @@ def kill_policy() -> dict:
         active = _wait_mode(statuses, "active", 0.0, 40)
         policy = next(p for n, p in procs if n.name == "policy_node")
         policy.send_signal(signal.SIGKILL)
-        killed = time.monotonic()
+        killed, killed_unix = time.monotonic(), time.time()
         damped = _wait_mode(statuses, "timeout", killed, 5)
         time.sleep(0.5)
         driver_alive = next(p for n, p in procs if n.name == "driver_node").poll() is None
@@ -265,7 +263,7 @@ def kill_policy() -> dict:
         close()
     return {
         "was_active": active is not None,
-        "latency_s": damped[0] - killed if damped else None,
+        "latency_s": float(damped[1]["mode_since_unix_s"]) - killed_unix if damped else None,  # driver's clock
         "driver_alive": driver_alive,
     }
 
@@ -318,7 +316,7 @@ def estop() -> dict:
         deadline = time.monotonic() + 5
         while publisher.get_subscription_count() == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
-        sent = time.monotonic()
+        sent, sent_unix = time.monotonic(), time.time()
         publisher.publish(Bool(data=True))
         stopped = _wait_mode(statuses, "estop", sent, 5)
         publisher.publish(Bool(data=False))
@@ -330,7 +328,7 @@ def estop() -> dict:
         close()
     return {
         "was_active": active is not None,
-        "latency_s": stopped[0] - sent if stopped else None,
+        "latency_s": float(stopped[1]["mode_since_unix_s"]) - sent_unix if stopped else None,  # driver's clock
         "mode_after_release": still,
         "driver_alive": driver_alive,
     }

@@ -54,7 +54,7 @@ def test_shipped_policy_keeps_biped_up_for_20s_through_can_with_nothing_illegal_
         ("error_code_motor=right_knee,error_code=4", "right_knee"),
         ("corrupt_pct=30", None),
         ("burst_loss=0.05,burst_length=400", None),
-        ("delay_s=0.05", None),
+        ("delay_s=0.08", None),  # replies later than the stale timeout (a delay of exactly 0.05 s is the boundary)
         ("bus_off_at_s=2.0", None),
         ("reboot_motor=left_hip_pitch,reboot_at_s=2.0", "left_hip_pitch"),
     ],
@@ -67,10 +67,11 @@ def test_fault_is_detected_reported_and_damped(spec, motor):
     assert "fault" in r["modes"] and r["faults_counted"] >= 1
     if motor:
         assert motor in r["reason"]
-    # in damping within one watchdog period (stale timeout) of the fault, plus the time to see it
-    # (a frozen motor shows only once its command moves: the scenario pushes the robot 1 s after the fault)
-    limit = 2.0 if "frozen" in spec else STALE_TIMEOUT_S + 0.1 + (0.05 if "delay" in spec else 0.0)
-    assert r["latency_s"] <= limit
+    # in damping within one watchdog period (stale timeout) of the fault, plus the time to see it, on the clocks
+    # of the plant and the driver (a frozen motor shows only once its command moves: the scenario pushes the
+    # robot 1 s after the fault)
+    limit = 2.0 if "frozen" in spec else STALE_TIMEOUT_S + 0.1
+    assert 0.0 <= r["latency_s"] <= limit
 
 
 @pytest.mark.parametrize("spec", ["drop_pct=2", "duplicate_pct=20", "reorder_pct=20"])

@@ -206,3 +206,32 @@ def test_realtime_status_in_a_short_lived_subprocess():
     # stop() hands the thread back as it found it.
     assert out["policy_after"] == os.sched_getscheduler(0)
     assert out["cpus_after"] == allowed
+
+
+_PROCESS_FIFO_SCRIPT = textwrap.dedent(
+    """
+    import json, os, threading
+    from physai.control.rate_loop import request_process_fifo
+    ready, release = threading.Event(), threading.Event()
+    def worker():  # a thread that exists before the call, like DDS's after rclpy.init
+        ready.set(); release.wait()
+    thread = threading.Thread(target=worker); thread.start(); ready.wait()
+    outcome = request_process_fifo(5)
+    later = []
+    late = threading.Thread(target=lambda: later.append(os.sched_getscheduler(0))); late.start(); late.join()
+    policies = [os.sched_getscheduler(int(t)) for t in os.listdir("/proc/self/task")] + later
+    release.set(); thread.join()
+    print(json.dumps({"outcome": outcome, "policies": policies}))
+    """
+)
+
+
+def test_process_fifo_reaches_every_thread_the_process_has_and_later_ones_inherit_it():
+    proc = subprocess.run([sys.executable, "-c", _PROCESS_FIFO_SCRIPT], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    if not out["outcome"].startswith("ok"):  # no CAP_SYS_NICE here: said in words, nothing changed
+        assert "CAP_SYS_NICE" in out["outcome"] and set(out["policies"]) == {os.SCHED_OTHER}
+        return
+    assert out["outcome"].startswith("ok (priority 5, ")
+    assert len(out["policies"]) >= 3 and set(out["policies"]) == {os.SCHED_FIFO}  # all, one started after too

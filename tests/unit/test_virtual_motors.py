@@ -595,3 +595,35 @@ def test_compiled_command_path_answers_like_the_frame_by_frame_path(make_rig, mo
     assert fast[1] == slow[1] and fast[2] == slow[2] == 20 * 12
     for field in ("q", "dq", "kp", "kd", "tau_ff"):
         assert np.array_equal(getattr(fast[3], field), getattr(slow[3], field))
+
+
+def test_a_motor_is_stale_when_it_leaves_commands_unanswered_not_when_the_host_stalls(make_rig):
+    """CanActuatorBus against the bank, real bytes: a host pause between ticks ages nobody; a silent motor ages
+    from the first command it did not answer and is stale once that is older than the stale timeout."""
+    from physai.control.command import JointCommand
+    from physai.drivers.can_bus import CanActuatorBus
+
+    rig = make_rig("silent_motor=left_knee,start_s=1.0")
+    host = CanActuatorBus(HW, rig.host)
+    host.enable()
+    rig.exchange(0.0)
+    hold = JointCommand.hold(SPEC)
+    knee = J["left_knee"]
+
+    def tick(now_s):
+        fb = host.read_state(now_s)
+        host.write_command(hold, now_s)
+        rig.bank.process_frames(now_s)
+        return fb
+
+    for k in range(5):
+        fb = tick(0.01 * k)
+    assert np.isfinite(fb.age_s).all() and not fb.stale.any()
+    fb = tick(0.5)  # the host paused 460 ms; every command it had sent was answered
+    assert not fb.stale.any() and (fb.age_s == 0.0).all()
+    times = [1.0 + 0.01 * k for k in range(8)]  # the knee is silent from 1.0 s
+    ages = [tick(t).age_s[knee] for t in times]
+    timeout = HW.stale_timeout_s
+    assert ages[1] == pytest.approx(times[1] - times[0])  # its first unanswered command was sent at 1.0 s
+    fb = tick(1.0 + timeout + 0.02)
+    assert fb.stale[knee] and fb.stale.sum() == 1 and fb.age_s[knee] > timeout

@@ -19,7 +19,6 @@ exit-motor-mode frames). The exit code is 1 if any node died during the launch.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -111,15 +110,12 @@ def start_node(
             stdin=stdin,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=dict(env),
+            env={**env, **node.environment},
             start_new_session=True,
             bufsize=0,
         )
     if node.cpus:  # before the interpreter has started any thread: all of them inherit it
         os.sched_setaffinity(proc.pid, node.cpus)
-    if node.fifo_priority:  # likewise before any thread exists; refused without CAP_SYS_NICE (then: as is)
-        with contextlib.suppress(PermissionError):
-            os.sched_setscheduler(proc.pid, os.SCHED_FIFO, os.sched_param(node.fifo_priority))
     return proc
 
 

@@ -32,6 +32,7 @@ def generate_launch_description(set_name: str) -> Any:
                 parameters=[n.parameters],
                 output="screen",
                 prefix=_prefix(n),
+                additional_env=n.environment or None,
                 respawn=n.respawn,
                 respawn_delay=n.respawn_delay_s,
             )
@@ -49,7 +50,5 @@ def generate_launch_description(set_name: str) -> Any:
 
 
 def _prefix(node: NodeLaunch) -> str | None:
-    """The command prefix that gives the process its CPUs and SCHED_FIFO priority (`taskset`, `chrt`), or None."""
-    parts = [f"taskset -c {','.join(map(str, node.cpus))}"] if node.cpus else []
-    parts += [f"chrt -f {node.fifo_priority}"] if node.fifo_priority else []
-    return " ".join(parts) or None
+    """The command prefix that gives the process its CPUs (`taskset`), or None."""
+    return f"taskset -c {','.join(map(str, node.cpus))}" if node.cpus else None

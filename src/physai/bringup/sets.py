@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from physai.control.rate_loop import FIFO_PRIORITY_ENV
 from physai.values import bag_directory, parse_value
 
 
@@ -29,8 +30,9 @@ class NodeLaunch:
     cpus: tuple[int, ...] = ()
     """CPUs the process may run on (its affinity); () leaves it alone. Keeps it off the control loop's CPU."""
     fifo_priority: int = 0
-    """SCHED_FIFO priority of the whole process from its start (every thread it creates inherits it: DDS's
-    included), set by the launcher (`chrt -f` in ros2 launch); 0 leaves normal scheduling."""
+    """SCHED_FIFO priority of the whole process (DDS threads included) once its node is built: passed in
+    `environment` (physai.ros.node_main applies it after start-up work, which at FIFO would take the CPUs from
+    the loops already running); 0 leaves normal scheduling."""
     actuator: bool = False
     """Actuator-facing (sim_node, driver_node, motor_sim_node): another node's death never stops it (its
     SafetyGuard damps on its own), only an operator stop does; its own exit ends the launch (`ros2 launch`:
@@ -40,6 +42,11 @@ class NodeLaunch:
     actuator node."""
     respawn_delay_s: float = 2.0
     """Seconds between the exit and the restart (launch_ros respawn_delay)."""
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Environment variables the process needs on top of the launch's (launch_ros `additional_env`)."""
+        return {FIFO_PRIORITY_ENV: str(self.fifo_priority)} if self.fifo_priority else {}
 
     def __post_init__(self) -> None:
         if self.respawn and self.actuator:
@@ -155,7 +162,7 @@ def _records(args: Mapping[str, Any], topic: str) -> int:
 
 
 HIL_PRIORITIES = {"motor_sim_node": 60, "driver_node": 60, "policy_node": 85, "recorder_node": 20}
-"""SCHED_FIFO priority of each hil process from its start, DDS threads included (with rt:=true). The plant and
+"""SCHED_FIFO priority of each hil process once its node is built, DDS threads included (with rt:=true). The plant and
 driver loops (80) and callbacks (70) share both CPUs with everything else there: the policy is above them (a
 step is ~1 ms at 50 Hz; one held back past the 50 ms command timeout latches the robot into damping), their
 DDS threads just below, so commands and replies are delivered while the loops keep the CPUs busy; the

@@ -121,20 +121,43 @@ def _prctl(option: int, arg: int) -> int:
     return _LIBC.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), zero, zero, zero)
 
 
-def request_sched_fifo(priority: int) -> str:
-    """Ask for SCHED_FIFO at `priority` (1–99) for the calling thread; the outcome in words.
+def request_sched_fifo(priority: int, thread_id: int = 0) -> str:
+    """Ask for SCHED_FIFO at `priority` (1–99) for a thread (0: the calling one); the outcome in words.
 
     "ok (priority N)", or why not. Threads it starts afterwards inherit the policy.
     """
     if not hasattr(os, "sched_setscheduler") or not hasattr(os, "SCHED_FIFO"):
         return "unavailable on this platform"
     try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+        os.sched_setscheduler(thread_id, os.SCHED_FIFO, os.sched_param(priority))
+    except ProcessLookupError:
+        return "gone (the thread has ended)"
     except PermissionError:
         return "not permitted (EPERM): run with CAP_SYS_NICE or an rtprio limit (ulimit -r) ≥ priority"
     except OSError as exc:
         return f"failed ({_errno_name(exc)}): {exc.strerror}"
     return f"ok (priority {priority})"
+
+
+FIFO_PRIORITY_ENV = "PHYSAI_FIFO_PRIORITY"
+"""Environment variable a launch sets for a node process: the SCHED_FIFO priority (1–99) its threads take once
+the node is built (`physai.ros.node_main`); unset or 0 = normal scheduling."""
+
+
+def request_process_fifo(priority: int) -> str:
+    """Ask for SCHED_FIFO at `priority` (1–99) for every thread the process has now; the outcome in words.
+
+    For a node once its start-up work is done: its DDS threads (created by rclpy.init) run at `priority`
+    from then on, and threads it starts later inherit it from their creator. "ok (priority N, T threads)", or
+    the first refusal.
+    """
+    try:
+        threads = [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]
+    outcomes = [request_sched_fifo(priority, tid) for tid in threads]
+    refused = next((o for o in outcomes if not o.startswith(("ok", "gone"))), None)
+    return refused or f"ok (priority {priority}, {len(threads)} threads)"
 
 
 def _errno_name(exc: OSError) -> str:

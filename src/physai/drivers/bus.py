@@ -32,7 +32,9 @@ class MotorFeedback:
     error: np.ndarray
     """Drive error / fault bits, 0 = none (int)."""
     age_s: np.ndarray
-    """Time since this motor's last reply (s); inf before the first."""
+    """How long this motor has left commands unanswered (s): the time since the first command sent after its
+    last reply, 0 while every command has been answered, inf before its first reply. A host that stalls
+    between two ticks does not age its motors: they answered everything they were sent."""
     stale: np.ndarray
     """age_s > the config's stale_timeout_s (bool)."""
     fresh: np.ndarray

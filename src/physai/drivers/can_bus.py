@@ -134,6 +134,7 @@ class CanActuatorBus(ActuatorBus):
         self._temperature = np.full(n, np.nan)
         self._error = np.zeros(n, dtype=np.int64)
         self._last_rx = np.full(n, -np.inf)
+        self._unanswered_since = np.full(n, np.inf)  # send time of the first command not answered yet (s)
         self._running = np.array([m.protocol == "mit" for m in config.motors])  # Robstride: mode RUN reported
         self.counters: Counter[str] = Counter()
 
@@ -187,6 +188,7 @@ class CanActuatorBus(ActuatorBus):
         all_payloads = (np.concatenate(payloads) if len(payloads) > 1 else payloads[0])[rows]
         batch = FrameBatch(all_ids, self._extended, self._dlc, all_payloads, self._bus)
         self._count_sent(self.link.send_batch(batch), len(rows))
+        np.minimum(self._unanswered_since, now_s, out=self._unanswered_since)  # each motor now owes a reply
         return to_joint(self.config, JointCommand(*sent))
 
     def _mit_group(self) -> _Group:
@@ -248,7 +250,8 @@ class CanActuatorBus(ActuatorBus):
         elif len(batch):
             self._take(batch, now_s)
         q, dq, tau = feedback_to_joint(self.config, self._position, self._velocity, self._torque)
-        age = now_s - self._last_rx
+        self._unanswered_since[self._fresh] = np.inf
+        age = np.where(np.isfinite(self._last_rx), np.maximum(now_s - self._unanswered_since, 0.0), np.inf)
         return MotorFeedback(
             q,
             dq,

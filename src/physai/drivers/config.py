@@ -9,7 +9,7 @@ YAML (SI units; motor side = what the drive measures, joint side = what the Robo
       - {name: arms, interface: socketcan, channel: can1, bitrate: 1000000, fd: true, data_bitrate: 5000000}
     rate_hz: 1000                 # driver loop rate the wiring is checked at (bus load, see below)
     host_id: 0xFD                 # Robstride host id (MIT replies come to id 0)
-    stale_timeout_s: 0.02         # feedback older than this marks a motor stale
+    stale_timeout_s: 0.02         # a motor that leaves a command unanswered this long is stale
     motors:
       - {joint: left_hip_yaw, bus: left_leg, protocol: mit, model: AK10-9, can_id: 1, direction: 1,
          zero_offset_rad: 0.0, gear_ratio: 1.0}
@@ -127,7 +127,7 @@ class HardwareConfig:
     host_id: int = robstride.DEFAULT_HOST_ID
     """Robstride host id."""
     stale_timeout_s: float = 0.02
-    """Feedback older than this (s) marks a motor stale."""
+    """A motor that leaves a command unanswered this long (s) is stale (`MotorFeedback.age_s`)."""
     source: str = "<dict>"
 
     # per-joint arrays for the vectorised mapping, shape (n_joints,)

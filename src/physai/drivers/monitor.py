@@ -5,7 +5,7 @@
 
 Faults, per joint, in order of precedence (the first that applies is the reason):
 
-* stale: no reply for longer than the hardware config's stale timeout (`MotorFeedback.stale`);
+* stale: a command left unanswered for longer than the hardware config's stale timeout (`MotorFeedback.stale`);
 * drive error: a non-zero error code / fault bits in the reply;
 * over-temperature: the reported temperature above `max_temperature_c` (°C; NaN = not reported);
 * implausible jump: the position moved more than `max_jump_rad` between two consecutive checks;

@@ -2,12 +2,16 @@
 
 Start-up: validate the hardware YAML against the robot, enter motor mode, wait for every motor's first reply
 (measured pose), then run a RateLoop (500 Hz–1 kHz): read feedback → check faults → guard → write one frame
-per motor → publish /joint_states from real feedback. Faults — a motor whose feedback is older than the
-config's stale timeout, over-temperature, a drive error code, an implausible position jump — trip the guard
-into damping (latched until ~/rearm) and are reported on /diagnostics with the motor's name. Before the first
-command (guard waiting, already damping) they are reported but do not latch, so a start-up hiccup does not
-leave the robot disabled. A clean exit
-sends exit-motor-mode / stop frames. Subscribes /joint_commands, /estop, ~/rearm.
+per motor → publish /joint_states from real feedback. Faults — a motor that leaves a command unanswered for
+longer than the config's stale timeout, over-temperature, a drive error code, an implausible position jump —
+trip the guard into damping (latched until ~/rearm) and are reported on /diagnostics with the motor's name.
+Before the first command (guard waiting, already damping) they are reported but do not latch, so a start-up
+hiccup does not leave the robot disabled. A clean exit sends exit-motor-mode / stop frames. Subscribes
+/joint_commands, /estop, ~/rearm.
+
+The loop thread never logs or publishes /diagnostics itself (a log call costs ~1 ms, its first one tens of
+ms): a guard-mode or fault change triggers a guard condition, and the executor thread logs it and publishes
+/diagnostics at once, with `mode_since_unix_s`, the wall time of the tick that changed the mode.
 """
 
 from __future__ import annotations
@@ -129,7 +133,15 @@ class DriverNode(Node):
         self.create_subscription(Bool, "/estop", self.on_estop, qos.LATCHED)
         self.create_subscription(Empty, "~/rearm", self.on_rearm, qos.RELIABLE)
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
+        self.report_trigger = self.create_guard_condition(self.report_changes)
+        self.reported_mode, self.reported_faults = self.guard.mode, {}
+        self.mode_since_ns = time.time_ns()
         self.commands = 0
+        buses = ", ".join(b.name for b in self.hardware.buses)
+        self.get_logger().info(  # also the logger's slow first call, before any loop runs
+            f"{len(self.hardware.motors)} motors on {len(self.hardware.buses)} buses ({buses}) at {cfg.rate_hz:g} Hz"
+        )
+        self.publish_diagnostics()  # likewise its first run
 
     # ---- inputs ----------------------------------------------------------------------------------------
     def on_command(self, msg: JointState) -> None:
@@ -174,25 +186,21 @@ class DriverNode(Node):
         fb = self.bus.read_state(now)
         with self.lock:
             faults = self.monitor.check(fb, self.last_sent, now)
-            if faults and faults.keys() != self.faults.keys():
-                reason = "; ".join(f"{j}: {why}" for j, why in faults.items())
-                self.get_logger().error(f"fault → damping: {reason}")
             if faults and self.guard.mode is not GuardMode.WAITING:  # while waiting it is damping already
                 self.guard.trip("; ".join(f"{j}: {why}" for j, why in faults.items()))
+            changed = faults.keys() != self.faults.keys()
             self.faults = faults
             command = self.guard.output(now, fb.position)
-            mode_changed = self.guard.mode is not self.last_mode
-            if mode_changed:
-                self.get_logger().info(f"guard {self.last_mode.value} → {self.guard.mode.value}")
-            self.last_mode = self.guard.mode
+            if self.guard.mode is not self.last_mode:
+                self.last_mode, self.mode_since_ns, changed = self.guard.mode, time.time_ns(), True
         sent = self.bus.write_command(command, now)
         self.last_sent = sent
         stamp = convert.stamp_from_ns(time.time_ns())
         names = self.spec.joint_names
         self.pub_joints.publish(convert.joint_state_msg(names, fb.position, fb.velocity, fb.torque, stamp))
         self.pub_applied.publish(convert.joint_state_msg(names, sent.q, sent.dq, sent.tau_ff, stamp))
-        if mode_changed:
-            self.publish_diagnostics()
+        if changed:
+            self.report_trigger.trigger()  # report_changes, in the executor thread
 
     def run(self) -> None:
         """The control loop, until shutdown."""
@@ -203,17 +211,31 @@ class DriverNode(Node):
             self.loop.wait()
             self.tick()
 
+    def report_changes(self) -> None:
+        """Log what changed since the last report (guard mode, faults) and publish /diagnostics now."""
+        with self.lock:
+            mode, faults = self.guard.mode, dict(self.faults)
+        if faults and faults.keys() != self.reported_faults.keys():
+            reason = "; ".join(f"{j}: {why}" for j, why in faults.items())
+            self.get_logger().error(f"fault → damping: {reason}")
+        if mode is not self.reported_mode:
+            self.get_logger().info(f"guard {self.reported_mode.value} → {mode.value}")
+        self.reported_mode, self.reported_faults = mode, faults
+        self.publish_diagnostics()
+
     def publish_diagnostics(self) -> None:
         """Guard mode/events, faults per motor, bus counters and loop timing on /diagnostics."""
-        mode = self.guard.mode.value
-        values = {"mode": mode, "fault_reason": self.guard.fault_reason or "-", **self.guard.counts()}
+        with self.lock:
+            mode, since_ns, faults = self.guard.mode.value, self.mode_since_ns, dict(self.faults)
+            values = {"mode": mode, "fault_reason": self.guard.fault_reason or "-", **self.guard.counts()}
+        values["mode_since_unix_s"] = f"{since_ns / 1e9:.6f}"
         values.update(self.loop.stats().as_dict())
         values.update({f"bus_{k}": v for k, v in self.bus.health().items()})
         level = convert.OK if mode in ("active", "soft_start") else convert.WARN
         statuses = [convert.diagnostic_status("driver_node: safety", level, f"guard {mode}", values, self.spec.name)]
         statuses += [
             convert.diagnostic_status(f"driver_node: motor {joint}", convert.ERROR, why, {"joint": joint})
-            for joint, why in self.faults.items()
+            for joint, why in faults.items()
         ]
         self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), statuses))
 

@@ -4,7 +4,8 @@ Runs a RateLoop at the physics rate: take in the host's frames (decode the real 
 would), advance the plant one physics step with the motors' commands, and publish what the robot's own
 sensors would: /imu/data (the plant's IMU, in place of the robot's), plus /odom (ground truth, for
 recordings and fall checks) and /clock. Fault injection (`faults`, e.g. "drop_pct=5,silent_motor=left_knee")
-acts on the bus as a lossy or failing one would.
+acts on the bus as a lossy or failing one would; /diagnostics says when (wall time, `faults_start_unix_s`) the
+plant reached the faults' `start_s`, so a test measures the driver's reaction on the clocks of the two loops.
 """
 
 from __future__ import annotations
@@ -92,15 +93,22 @@ class MotorSimNode(Node):
         self.pushes = 0
         self.released = not cfg.gantry
         self.powered = False
+        self.faults_start_ns: int | None = None
         self.pub_imu = self.create_publisher(Imu, "/imu/data", qos.SENSOR)
         self.pub_odom = self.create_publisher(convert.Odometry, "/odom", qos.SENSOR)
         self.pub_clock = self.create_publisher(Clock, "/clock", 10)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
         self.create_timer(0.5, self.publish_diagnostics)
+        self.get_logger().info(  # also the logger's slow first call, before the loop runs
+            f"{len(hardware.motors)} virtual motors on {len(hardware.buses)} buses ({cfg.bus_interface}), "
+            f"plant at {1 / self.sim.physics_dt:g} Hz, faults: {cfg.faults or 'none'}"
+        )
 
     def tick(self, index: int) -> None:
         """One physics step: frames in/out, plant step, sensor messages."""
         now = float(self.sim.data.time)
+        if self.faults is not None and self.faults_start_ns is None and now >= self.faults.start_s:
+            self.faults_start_ns = time.time_ns()
         if not self.powered:  # the motors answer only once every reader is there (start-up order)
             self.powered = self.pub_odom.get_subscription_count() >= self.config.record_subscribers
         if self.powered:
@@ -146,6 +154,7 @@ class MotorSimNode(Node):
         values.update(self.loop.stats().as_dict(), pushes=self.pushes, sim_time_s=f"{self.sim.data.time:.3f}")
         values["gantry"] = "released" if self.released else "holding until every motor is commanded"
         values["faults"] = self.config.faults or "none"
+        values["faults_start_unix_s"] = f"{self.faults_start_ns / 1e9:.6f}" if self.faults_start_ns else "-"
         status = convert.diagnostic_status(
             "motor_sim_node: plant", convert.OK, "virtual motors", values, self.sim.spec.name
         )

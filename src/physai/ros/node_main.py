@@ -9,6 +9,7 @@ for (a priority inversion that stalled 500 Hz loops for tens of ms on a busy 2-c
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
-from physai.control.rate_loop import request_sched_fifo
+from physai.control.rate_loop import FIFO_PRIORITY_ENV, request_process_fifo, request_sched_fifo
 
 CALLBACK_PRIORITY = 70
 """SCHED_FIFO priority of the callback thread of a node whose loop runs at RateLoop's default 80."""
@@ -35,6 +36,11 @@ def run_node(name: str, factory: Callable[[], Node], args: list[str] | None = No
         print(f"{name}: refusing to start: {err}", file=sys.stderr)
         rclpy.try_shutdown()
         sys.exit(1)
+    process_priority = int(os.environ.get(FIFO_PRIORITY_ENV) or 0)
+    if process_priority > 0:
+        outcome = request_process_fifo(process_priority)
+        if not outcome.startswith("ok"):
+            print(f"{name}: SCHED_FIFO {process_priority} for the process {outcome}", file=sys.stderr)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
     loop = getattr(node, "run", None)

@@ -20,7 +20,6 @@ from geometry_msgs.msg import Twist
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
 
-from physai.control.rate_loop import request_sched_fifo
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
 from physai.ros.node_main import run_node
@@ -46,9 +45,6 @@ class PolicyNodeConfig:
     """Period of /diagnostics (s)."""
     command_subscribers: int = 1
     """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
-    realtime_priority: int = 0
-    """SCHED_FIFO priority of the policy's thread (timer trigger); 0 = normal scheduling (the hil bringup runs
-    the whole process at FIFO 85 instead, see physai.bringup.sets.HIL_PRIORITIES). Refusal is on /diagnostics."""
 
     def __post_init__(self) -> None:
         if not self.policy:
@@ -90,9 +86,6 @@ class PolicyNode(Node):
         if cfg.trigger == "timer":
             self.create_timer(contract.control_dt_s, self.on_timer)
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
-        self.rt_status = "not requested"
-        if cfg.trigger == "timer" and cfg.realtime_priority > 0:
-            self.rt_status = request_sched_fifo(cfg.realtime_priority)  # the executor runs in this thread
         self.runner.warm_up()  # the first inferences are slow: not between the first commands
         n = len(self.runner.joint_names)
         convert.joint_state_msg(
@@ -176,7 +169,6 @@ class PolicyNode(Node):
             "inference_us_p50": f"{np.percentile(times, 50):.1f}",
             "inference_us_p99": f"{np.percentile(times, 99):.1f}",
             "stale": self.stale_reason or "no",
-            "sched_fifo": self.rt_status,
         }
         level = convert.WARN if self.stale_reason else convert.OK
         status = convert.diagnostic_status("policy_node: policy", level, self.stale_reason or "running", values)

@@ -19,7 +19,6 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.subscription import Subscription
 
-from physai.control.rate_loop import request_sched_fifo
 from physai.record import McapRecorder
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
@@ -54,9 +53,6 @@ class RecorderNodeConfig:
     """Comma-separated topics of TOPICS or CAMERA_TOPICS to record ("" = all of TOPICS)."""
     poll_period_s: float = 0.005
     """How often waiting messages are taken (s); also the resolution of their receive times."""
-    realtime_priority: int = 0
-    """SCHED_FIFO priority of the polling loop (0: normal scheduling; the hil bringup runs the whole process at
-    FIFO 20, see physai.bringup.sets.HIL_PRIORITIES)."""
 
     def __post_init__(self) -> None:
         if not self.bag:
@@ -88,7 +84,6 @@ class RecorderNode(Node):
         self.config = declare_and_read(self, RecorderNodeConfig)
         self.recorder = McapRecorder(self.config.bag)
         self.subscriptions_by_topic: list[tuple[str, str, Subscription]] = []
-        self.rt_status = "not requested"
         for topic in self.config.selected():
             type_name = RECORDABLE[topic]
             latched = topic == "/estop"
@@ -104,10 +99,6 @@ class RecorderNode(Node):
 
     def run(self) -> None:
         """Take and write every waiting message each poll period, until shutdown."""
-        if self.config.realtime_priority > 0:
-            self.rt_status = request_sched_fifo(self.config.realtime_priority)
-            if not self.rt_status.startswith("ok"):
-                self.get_logger().warning(f"recorder polling loop: SCHED_FIFO {self.rt_status}")
         while rclpy.ok():
             self.poll()
             time.sleep(self.config.poll_period_s)
