@@ -179,11 +179,14 @@ def fault(spec: str, start_s: str = "2.0") -> dict:
     # the first trip after the fault began and before the plant stopped (start_s + 2 s of plant time, real time)
     trips = [v for _, v in statuses if v["mode"] == "fault"] if started else []
     tripped = next((v for v in trips if started <= float(v["mode_since_unix_s"]) < started + 1.9), None)
+    before = [v for _, v in statuses if started and float(v["mode_since_unix_s"]) <= started]
+    mode_at_start = max(before, key=lambda v: float(v["mode_since_unix_s"]))["mode"] if before else None
     last = statuses[-1][1] if statuses else {}
     return {
         "exit_code": result.exit_code,
         "failed": result.failed,
         "fault_start_seen": started is not None,
+        "mode_at_fault_start": mode_at_start,
         "tripped": tripped is not None,
         "latency_s": float(tripped["mode_since_unix_s"]) - started if tripped else None,
         "reason": tripped["fault_reason"] if tripped else last.get("fault_reason", ""),

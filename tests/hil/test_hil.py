@@ -63,7 +63,7 @@ def test_fault_is_detected_reported_and_damped(spec, motor):
     r = run_scenario("fault", spec)
     print(spec, r)
     assert r["exit_code"] == 0, r["failed"]  # every node kept running to the end
-    assert r["fault_start_seen"] and r["tripped"], r
+    assert r["fault_start_seen"] and r["mode_at_fault_start"] == "active" and r["tripped"], r
     assert "fault" in r["modes"] and r["faults_counted"] >= 1
     if motor:
         assert motor in r["reason"]
@@ -79,7 +79,7 @@ def test_benign_bus_noise_does_not_stop_the_robot(spec):
     r = run_scenario("fault", spec)
     print(spec, r)
     assert r["exit_code"] == 0, r["failed"]
-    assert not r["tripped"], r
+    assert r["mode_at_fault_start"] == "active" and not r["tripped"], r  # standing through the noise
 
 
 def test_killed_policy_node_means_damping_and_the_driver_keeps_running():

@@ -145,7 +145,7 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "camera": args["camera"],
                 "camera_rate_hz": args["camera_rate"],
                 "lockstep_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
-                "record_subscribers": _records(args, "/odom"),
+                **_recorder_wait(args, ("/odom", "/joint_states", "/imu/data", "/clock", "/diagnostics")),
             },
             actuator=True,
         )
@@ -161,12 +161,20 @@ def _records(args: Mapping[str, Any], topic: str) -> int:
     return int(not chosen or topic in chosen)
 
 
-HIL_PRIORITIES = {"motor_sim_node": 60, "driver_node": 60, "policy_node": 85, "recorder_node": 20}
-"""SCHED_FIFO priority of each hil process once its node is built, DDS threads included (with rt:=true). The plant and
-driver loops (80) and callbacks (70) share both CPUs with everything else there: the policy is above them (a
-step is ~1 ms at 50 Hz; one held back past the 50 ms command timeout latches the robot into damping), their
-DDS threads just below, so commands and replies are delivered while the loops keep the CPUs busy; the
-recorder above ordinary processes, so its receive times stay honest."""
+def _recorder_wait(args: Mapping[str, Any], published: tuple[str, ...]) -> dict[str, Any]:
+    """Parameters that make a loop node wait for the recorder: the first of its `published` topics recorded."""
+    topic = next((t for t in published if _records(args, t)), published[0])
+    return {"record_subscribers": _records(args, topic), "record_topic": topic}
+
+
+HIL_PRIORITIES = {"motor_sim_node": 60, "driver_node": 60, "policy_node": 65, "recorder_node": 20}
+"""SCHED_FIFO priority of each hil process once its node is built, DDS threads included (with rt:=true). The
+plant and driver loops (80) come first, then their callback threads (70), then the policy (a step is ~1 ms at
+50 Hz, and the loops leave it half of each CPU: it is late by a few ms, never by the 50 ms command timeout),
+then the loop nodes' DDS threads, which deliver commands and replies; the recorder above ordinary processes.
+Nothing outside the actuator loops can hold them off their CPUs. Keep the set small: on Linux ≥ 6.12 the fair
+server gives ordinary tasks that real-time ones starve up to 50 ms of every second, preempting even FIFO 99
+(measured here: 33–35 ms stalls of every loop, one second apart)."""
 
 
 def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer") -> list[NodeLaunch]:
@@ -207,7 +215,7 @@ def _hil(args: Mapping[str, Any]) -> list[NodeLaunch]:
         "max_sim_time_s": args["sim_time"],
         "seed": args["seed"],
         "realtime_priority": args["rt"],
-        "record_subscribers": _records(args, "/odom"),
+        **_recorder_wait(args, ("/odom", "/imu/data", "/clock", "/diagnostics")),
         **bus,
     }
     plant_node = NodeLaunch("motor_sim_node", "motor_sim_node", "physai.ros.motor_sim_node", plant, actuator=True)

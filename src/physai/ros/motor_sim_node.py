@@ -3,9 +3,10 @@
 Runs a RateLoop at the physics rate: take in the host's frames (decode the real bytes, reply as the drives
 would), advance the plant one physics step with the motors' commands, and publish what the robot's own
 sensors would: /imu/data (the plant's IMU, in place of the robot's), plus /odom (ground truth, for
-recordings and fall checks) and /clock. Fault injection (`faults`, e.g. "drop_pct=5,silent_motor=left_knee")
-acts on the bus as a lossy or failing one would; /diagnostics says when (wall time, `faults_start_unix_s`) the
-plant reached the faults' `start_s`, so a test measures the driver's reaction on the clocks of the two loops.
+recordings and fall checks) and /clock, both at 50 Hz. Fault injection (`faults`, e.g.
+"drop_pct=5,silent_motor=left_knee") acts on the bus as a lossy or failing one would; /diagnostics says when
+(wall time, `faults_start_unix_s`) the plant reached the faults' `start_s`, so a test measures the driver's
+reaction on the clocks of the two loops.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from physai.paths import robot_descriptions_dir
 from physai.ros import convert, qos
 from physai.ros.node_main import CALLBACK_PRIORITY, run_node
 from physai.ros.params import declare_and_read
+from physai.ros.polled import publisher_of
 from physai.sim import Simulator
 
 
@@ -63,9 +65,11 @@ class MotorSimNodeConfig:
     realtime_priority: bool = True
     """Try SCHED_FIFO / mlockall for the plant loop."""
     record_subscribers: int = 0
-    """The virtual motors power up (answer frames) only once this many subscribers (a recorder) see /odom: the
-    driver can enable them, and the plant leave its gantry, only then, so a recording holds the run from plant
-    time 0."""
+    """The virtual motors power up (answer frames) only once this many subscribers (a recorder) see
+    `record_topic`: the driver can enable them, and the plant leave its gantry, only then, so a recording holds
+    the run from plant time 0."""
+    record_topic: str = "/odom"
+    """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
 
 
 class MotorSimNode(Node):
@@ -98,6 +102,7 @@ class MotorSimNode(Node):
         self.pub_odom = self.create_publisher(convert.Odometry, "/odom", qos.SENSOR)
         self.pub_clock = self.create_publisher(Clock, "/clock", 10)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
+        self.record_publisher = publisher_of(self, cfg.record_topic, "record_topic")
         self.create_timer(0.5, self.publish_diagnostics)
         self.get_logger().info(  # also the logger's slow first call, before the loop runs
             f"{len(hardware.motors)} virtual motors on {len(hardware.buses)} buses ({cfg.bus_interface}), "
@@ -110,7 +115,7 @@ class MotorSimNode(Node):
         if self.faults is not None and self.faults_start_ns is None and now >= self.faults.start_s:
             self.faults_start_ns = time.time_ns()
         if not self.powered:  # the motors answer only once every reader is there (start-up order)
-            self.powered = self.pub_odom.get_subscription_count() >= self.config.record_subscribers
+            self.powered = self.record_publisher.get_subscription_count() >= self.config.record_subscribers
         if self.powered:
             self.bank.process_frames(now)
         else:
@@ -127,9 +132,9 @@ class MotorSimNode(Node):
         state = self.sim.state()
         stamp = convert.stamp_from_ns(round(float(state.time_s) * 1e9))
         self.pub_imu.publish(convert.imu_msg(state, stamp, self.config.imu_frame))
-        self.pub_clock.publish(Clock(clock=stamp))
-        if index % self.decimation == 0:
+        if index % self.decimation == 0:  # nothing in HIL runs on sim time: /clock is for recordings and plots
             self.pub_odom.publish(convert.odom_msg(state, stamp, self.config.imu_frame))
+            self.pub_clock.publish(Clock(clock=stamp))
 
     def push(self) -> None:
         """A horizontal velocity change of the floating base, random direction."""

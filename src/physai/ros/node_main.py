@@ -9,6 +9,7 @@ for (a priority inversion that stalled 500 Hz loops for tens of ms on a busy 2-c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -74,4 +75,5 @@ def _spin(executor: SingleThreadedExecutor, priority: int) -> None:
     """Spin the callbacks, at SCHED_FIFO `priority` when one is given (and permitted)."""
     if priority > 0:
         request_sched_fifo(priority)
-    executor.spin()
+    with contextlib.suppress(ExternalShutdownException):  # shutdown while it waits: the end, not an error
+        executor.spin()

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rclpy.callback_groups import CallbackGroup
+from rclpy.node import Node
 from rclpy.publisher import Publisher
 from rclpy.subscription import Subscription
 
@@ -60,3 +61,16 @@ def wait_for_subscribers(publisher: Publisher, count: int, timeout_s: float = 30
             return False
         time.sleep(0.01)
     return True
+
+
+def publisher_of(node: Node, topic: str, parameter: str) -> Publisher:
+    """`node`'s publisher of `topic`, e.g. the one whose readers a start-up waits for.
+
+    Raises a ValueError naming `parameter` and the node's topics when it publishes no such topic.
+    """
+    found = {p.topic_name: p for p in node.publishers}
+    if topic not in found:
+        raise ValueError(
+            f"parameter '{parameter}' is {topic!r}; expected a topic this node publishes: {', '.join(found)}"
+        )
+    return found[topic]

@@ -27,7 +27,7 @@ from physai.control import GuardConfig, RateLoop, SafetyGuard
 from physai.ros import convert, qos
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
-from physai.ros.polled import PolledGroup, take_all, wait_for_subscribers
+from physai.ros.polled import PolledGroup, publisher_of, take_all, wait_for_subscribers
 from physai.sim import Simulator
 
 
@@ -80,8 +80,10 @@ class SimNodeConfig:
     lockstep_subscribers: int = 1
     """Lockstep: start only once this many subscribers (policy, recorder, …) see /joint_states and /imu/data."""
     record_subscribers: int = 0
-    """Realtime: sim time starts only once this many subscribers (a recorder) see /odom, so a recording
-    holds the run from sim time 0."""
+    """Realtime: sim time starts only once this many subscribers (a recorder) see `record_topic`, so a
+    recording holds the run from sim time 0."""
+    record_topic: str = "/odom"
+    """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("realtime", "lockstep"):
@@ -115,6 +117,7 @@ class SimNode(Node):
         self.pub_clock = self.create_publisher(Clock, "/clock", 10)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
         self.pub_applied = self.create_publisher(JointState, "~/applied", qos.RELIABLE)
+        self.record_publisher = publisher_of(self, cfg.record_topic, "record_topic")
         # realtime: the loop thread takes commands itself at each physics step (no executor work beside the loop)
         group = PolledGroup() if cfg.mode == "realtime" else None
         self.sub_command = self.create_subscription(
@@ -234,7 +237,7 @@ class SimNode(Node):
             while rclpy.ok() and not self.finished.wait(0.1):
                 pass
             return
-        wait_for_subscribers(self.pub_odom, self.config.record_subscribers)
+        wait_for_subscribers(self.record_publisher, self.config.record_subscribers)
         self.loop.start()
         tick = 0
         while rclpy.ok() and not self.finished.is_set():
