@@ -167,14 +167,14 @@ def _recorder_wait(args: Mapping[str, Any], published: tuple[str, ...]) -> dict[
     return {"record_subscribers": _records(args, topic), "record_topic": topic}
 
 
-HIL_PRIORITIES = {"motor_sim_node": 60, "driver_node": 60, "policy_node": 65, "recorder_node": 20}
+HIL_PRIORITIES = {"motor_sim_node": 60, "driver_node": 60, "policy_node": 85, "recorder_node": 20}
 """SCHED_FIFO priority of each hil process once its node is built, DDS threads included (with rt:=true). The
-plant and driver loops (80) come first, then their callback threads (70), then the policy (a step is ~1 ms at
-50 Hz, and the loops leave it half of each CPU: it is late by a few ms, never by the 50 ms command timeout),
-then the loop nodes' DDS threads, which deliver commands and replies; the recorder above ordinary processes.
-Nothing outside the actuator loops can hold them off their CPUs. Keep the set small: on Linux ≥ 6.12 the fair
-server gives ordinary tasks that real-time ones starve up to 50 ms of every second, preempting even FIFO 99
-(measured here: 33–35 ms stalls of every loop, one second apart)."""
+plant and driver loops (80) and their callbacks (70) share both CPUs with everything else there: the policy is
+above them (a step is ~1 ms at 50 Hz; at 65, below them, steps were held back past the 50 ms command timeout
+and latched the robot into damping), their DDS threads just below, so commands and replies are delivered while
+the loops keep the CPUs busy; the recorder above ordinary processes. Keep the set small: on Linux ≥ 6.12 the
+fair server gives ordinary tasks that real-time ones starve up to 50 ms of every second, preempting even FIFO
+99 (measured here: 33–35 ms stalls of a FIFO-99 sleeper, one second apart)."""
 
 
 def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer") -> list[NodeLaunch]:
