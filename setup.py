@@ -1,7 +1,7 @@
 """ament_python / setuptools build of physai.
 
 `colcon build` installs the package, the ament index marker, package.xml, and the data folders
-(launch/, robot_descriptions/, sim_envs/, policies/) under share/physai; console scripts go to
+(config/, launch/, robot_descriptions/, sim_envs/, policies/) under share/physai; console scripts go to
 lib/physai (setup.cfg), where `ros2 run physai <node>` looks for them.
 """
 
@@ -11,7 +11,7 @@ from setuptools import Extension, find_packages, setup
 
 PACKAGE = "physai"
 HERE = Path(__file__).parent
-DATA_DIRS = ("launch", "robot_descriptions", "sim_envs", "policies")
+DATA_DIRS = ("config", "launch", "robot_descriptions", "sim_envs", "policies")
 
 
 def _data_files() -> list[tuple[str, list[str]]]:

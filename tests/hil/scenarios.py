@@ -200,7 +200,7 @@ def _probe_nodes(extra: dict[str, str]) -> tuple[list, Path]:
     nodes = bringup("hil", {"policy": POLICY, **extra})
     params = work / "params.yaml"
     params.write_text(params_yaml(nodes))
-    procs = [(n, start_node(n, params, work, localhost_env())) for n in nodes]
+    procs = [(n, start_node(n, params, work, localhost_env(netns=True))) for n in nodes]
     return procs, work
 
 

@@ -7,13 +7,14 @@ udp_multicast bus and DDS stay on that namespace's loopback.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from physai.bringup.launcher import localhost_env
 
 pytestmark = pytest.mark.hil
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ def run_scenario(*args: str, timeout_s: float = 180) -> dict:
     """Run a scenario once in a fresh network namespace (start-up is ordered: no rerun hides a stall)."""
     setup = "ip link set lo up multicast on && ip route add 224.0.0.0/4 dev lo"
     inner = f"{setup} && PHYSAI_IN_NETNS=1 exec {sys.executable} -m tests.hil.scenarios " + " ".join(args)
-    env = {**os.environ, "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
+    env = localhost_env(netns=True)  # the scenario's own probe nodes speak the namespace's DDS
     proc = subprocess.run(
         ["unshare", "--net", "sh", "-c", inner], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s
     )

@@ -21,7 +21,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 COLCON = Path("/usr/bin/colcon")
 PACKAGE = "physai"
-DATA_DIRS = ("launch", "robot_descriptions", "sim_envs", "policies")
+DATA_DIRS = ("config", "launch", "robot_descriptions", "sim_envs", "policies")
 REQUIRED_SHARE_FILES = (
     "package.xml",
     "robot_descriptions/unitree_g1/robot.yaml",

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from physai.bringup.sets import NETNS_BRINGUPS, NodeLaunch, bringup, params_yaml
+from physai.paths import data_root
 
 GRACE_S = 5.0
 """Seconds a node gets to exit after SIGINT before SIGKILL."""
@@ -79,9 +80,17 @@ class LaunchResult:
     """Every non-zero exit of a node during the launch, in order."""
 
 
-def localhost_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for nodes: DDS on this host and onnxruntime telemetry off, unless the caller chose otherwise."""
+def localhost_env(base: Mapping[str, str] | None = None, *, netns: bool = False) -> dict[str, str]:
+    """The environment for nodes: DDS on this host and onnxruntime telemetry off, unless the caller chose otherwise.
+
+    `netns`: the nodes run in a private network namespace (only loopback): DDS there is UDP over loopback
+    without the shared-memory transport (config/fastdds_netns.xml says why), so discovery is SUBNET, the
+    namespace's own loopback.
+    """
     env = dict(os.environ if base is None else base)
+    if netns:
+        env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "SUBNET"  # rmw_fastrtps takes the XML's transports only then
+        env["FASTRTPS_DEFAULT_PROFILES_FILE"] = str(data_root() / "config" / "fastdds_netns.xml")
     env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     env.setdefault("ORT_DISABLE_TELEMETRY", "1")  # onnxruntime's Linux telemetry (see physai/__init__.py)
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -227,7 +236,7 @@ def launch(
     folder.mkdir(parents=True, exist_ok=True)
     params = folder / "params.yaml"
     params.write_text(params_yaml(nodes))
-    node_env = localhost_env(env)
+    node_env = localhost_env(env, netns=name in NETNS_BRINGUPS)
     stop = {"signal": None}
 
     def on_signal(signum: int, _frame: object) -> None:
