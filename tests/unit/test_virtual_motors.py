@@ -627,3 +627,24 @@ def test_a_motor_is_stale_when_it_leaves_commands_unanswered_not_when_the_host_s
     assert ages[1] == pytest.approx(times[1] - times[0])  # its first unanswered command was sent at 1.0 s
     fb = tick(1.0 + timeout + 0.02)
     assert fb.stale[knee] and fb.stale.sum() == 1 and fb.age_s[knee] > timeout
+
+
+def test_compiled_path_runs_until_the_fault_window_opens_then_the_faults_act(make_rig, monkeypatch):
+    """A fault configured from start_s: the one-call path answers before start_s, the per-frame path (and the
+    fault) from then on."""
+    rig = make_rig("silent_motor=left_knee,start_s=0.05")
+    taken = []
+
+    def spy(batch, now, real=rig.bank._answer_commands):
+        taken.append(real(batch, now))
+        return taken[-1]
+
+    monkeypatch.setattr(rig.bank, "_answer_commands", spy)
+    enable_left_knee(rig)
+    knee_replies = []
+    for k in range(10):
+        rig.mit_cmd(L_KNEE, 0.2)
+        knee_replies.append(len(mit_replies(rig.exchange(0.01 * (k + 1)), L_KNEE)))
+        rig.bank.step(5)
+    assert taken[-10:] == [True] * 4 + [False] * 6  # times 0.01–0.04 compiled; 0.05 on, the silent motor
+    assert knee_replies == [1] * 4 + [0] * 6

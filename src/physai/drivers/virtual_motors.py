@@ -252,6 +252,7 @@ class VirtualMotorBank:
         self._delayed: list[tuple[float, int, int, CanFrame]] = []  # (due s, sequence, bus, frame)
         self._sequence = 0
         self._held: tuple[int, CanFrame] | None = None
+        self._last_answer: tuple[np.ndarray, FrameBatch] = (np.empty(0, np.int64), FrameBatch.empty())
         self._burst_left = 0
         self._bus_off = False
         self._rebooted = False
@@ -320,11 +321,14 @@ class VirtualMotorBank:
     def _answer_commands(self, batch: FrameBatch, now: float) -> bool:
         """Answer a batch made only of impedance commands in one compiled pass; False (nothing done) otherwise.
 
-        The steady state of a control loop (no fault configured, nothing delayed or held back, every frame an
-        MIT or Robstride type-1 command to one of our motors) costs one C call (`_cancore.answer`) instead of
-        a Python pass per frame; the commands stored and the bytes answered are the per-frame path's (tested).
+        The steady state of a control loop (no fault acting at `now`: none configured, or outside the faults'
+        [start_s, end_s) window; nothing delayed or held back; every frame an MIT or Robstride type-1 command
+        to one of our motors) costs one C call (`_cancore.answer`) instead of a Python pass per frame; the
+        commands stored and the bytes answered are the per-frame path's (tested). Outside the window the
+        per-frame path draws no random numbers either, so a seed gives the same faults on both paths.
         """
-        if _cancore is None or self._faulty or self._delayed or self._held is not None or self._bus_off:
+        faulty = self._faulty and self.faults.active(now)
+        if _cancore is None or faulty or self._delayed or self._held is not None or self._bus_off:
             return False
         m, motors = len(batch), self._motors
         joint, command = np.empty(m, np.int64), np.empty((5, m))
@@ -359,8 +363,10 @@ class VirtualMotorBank:
             motor = motors[j]
             motor.command = mit.MitCommand(*values)
             motor.last_command_s = motor.last_frame_s = now
+            motor.last_reply = None  # its latest reply is in self._last_answer (built only if a freeze needs it)
         self._counters["commands_received"] += m
         answer = FrameBatch(reply_ids, batch.extended.copy(), np.full(m, 8, np.uint8), replies, batch.bus.copy())
+        self._last_answer = (joint, answer)
         sent = self.link.send_batch(answer)
         self._counters["frames_sent"] += sent
         self._counters["send_errors"] += m - sent
@@ -572,7 +578,7 @@ class VirtualMotorBank:
             return
         if active and self.faults.frozen_motor == joint:
             if motor.frozen_reply is None:
-                motor.frozen_reply = motor.last_reply if motor.last_reply is not None else frame
+                motor.frozen_reply = motor.last_reply or self._answered(motor) or frame
             frame = motor.frozen_reply
         else:
             motor.frozen_reply = None
@@ -599,6 +605,12 @@ class VirtualMotorBank:
                 self._counters["tx_delayed"] += 1
             else:
                 self._emit(motor.bus, frame, now)
+
+    def _answered(self, motor: _Motor) -> CanFrame | None:
+        """`motor`'s reply in the last batch the compiled path answered, if it had one there."""
+        joint, answer = self._last_answer
+        rows = np.flatnonzero(joint == motor.index)
+        return answer.slice(int(rows[-1]), int(rows[-1]) + 1).frames()[0][1] if rows.size else None
 
     def _flush_delayed(self, now: float) -> None:
         while self._delayed and self._delayed[0][0] <= now:
