@@ -118,12 +118,13 @@ class SimNode(Node):
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
         self.pub_applied = self.create_publisher(JointState, "~/applied", qos.RELIABLE)
         self.record_publisher = publisher_of(self, cfg.record_topic, "record_topic")
-        # realtime: the loop thread takes commands itself at each physics step (no executor work beside the loop)
+        # realtime: the loop thread takes commands and /estop itself at each physics step (no executor work
+        # beside the loop, and an e-stop acts at the next step)
         group = PolledGroup() if cfg.mode == "realtime" else None
         self.sub_command = self.create_subscription(
             JointState, "/joint_commands", self.on_command, qos.COMMAND, callback_group=group
         )
-        self.create_subscription(Bool, "/estop", self.on_estop, qos.LATCHED)
+        self.sub_estop = self.create_subscription(Bool, "/estop", self.on_estop, qos.LATCHED, callback_group=group)
         self.create_subscription(Empty, "~/rearm", lambda _: self.guard.rearm(), qos.RELIABLE)
         self.loop = RateLoop(
             self.sim.physics_dt,
@@ -133,6 +134,8 @@ class SimNode(Node):
             switch_interval_s=1e-5,  # the spinner thread has almost nothing to do: commands are polled
         )
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
+        self.report_trigger = self.create_guard_condition(self.publish_diagnostics)  # a guard mode change
+        self.mode_since_ns = time.time_ns()
         self.camera = None
         if cfg.camera:
             from physai.ros.camera import CameraPublisher
@@ -192,9 +195,9 @@ class SimNode(Node):
         for _ in range(steps):
             now = float(self.sim.data.time)  # the guard needs only time and measured q, not a full state read
             self.applied = self.guard.output(now, self.sim.data.qpos[joint_qpos])
-            if self.guard.mode is not self.last_mode:
-                self.last_mode = self.guard.mode
-                self.publish_diagnostics()
+            if self.guard.mode is not self.last_mode:  # reported by the executor thread (report_trigger)
+                self.last_mode, self.mode_since_ns = self.guard.mode, time.time_ns()
+                self.report_trigger.trigger()
             if self.schedule and now + 1e-9 >= self.schedule[0][0]:
                 _, dvx, dvy = self.schedule.pop(0)
                 self.push(np.array([dvx, dvy]))
@@ -242,6 +245,8 @@ class SimNode(Node):
         tick = 0
         while rclpy.ok() and not self.finished.is_set():
             self.loop.wait()
+            for msg in take_all(self.sub_estop):
+                self.on_estop(msg)
             for msg in take_all(self.sub_command):
                 self.on_command(msg)
             with self.lock:
@@ -284,6 +289,7 @@ class SimNode(Node):
         level = convert.OK if mode in ("active", "soft_start") else convert.WARN
         values = {
             "mode": mode,
+            "mode_since_unix_s": f"{self.mode_since_ns / 1e9:.6f}",
             "sim_time_s": f"{self.sim.data.time:.4f}",
             "last_command_age_s": f"{self.sim.data.time - self.last_command_s:.4f}",
             "pushes": self.pushes,
