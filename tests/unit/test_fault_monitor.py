@@ -71,6 +71,21 @@ def test_frozen_motor_identical_replies_while_the_command_moves(monitor):
     assert 0.2 <= t <= 0.25  # after the 0.2 s window, not before
 
 
+def test_a_command_step_on_a_still_joint_is_judged_only_once_a_reply_could_show_it(monitor):
+    # a joint at rest gives bit-identical replies; then the command steps (soft start → active, active →
+    # damping): the reply right after is from before the step acted, so it is not a frozen motor ...
+    for k in range(150):
+        assert monitor.check(feedback(q=0.0), command(0.0), k * 0.002) == {}
+    assert monitor.check(feedback(q=0.0), command(0.1), 0.300) == {}  # the step's command, not yet answered
+    assert monitor.check(feedback(q=0.001), command(0.1), 0.302) == {}  # a live motor's reply then differs
+    # ... while a motor whose reply still does not change one reply later is frozen
+    frozen = FaultMonitor(monitor.config, JOINTS)
+    for k in range(150):
+        frozen.check(feedback(q=0.0), command(0.0), k * 0.002)
+    assert frozen.check(feedback(q=0.0), command(0.1), 0.300) == {}
+    assert frozen.check(feedback(q=0.0), command(0.1), 0.302)["hip"].startswith("frozen feedback")
+
+
 def test_still_joint_with_a_still_command_is_not_frozen(monitor):
     for k in range(300):
         assert monitor.check(feedback(q=0.0), command(0.0), k * 0.002) == {}

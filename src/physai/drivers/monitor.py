@@ -65,14 +65,18 @@ class FaultMonitor:
         self._same_since = np.where(
             same, np.minimum(self._same_since, now_s), np.where(broken, np.inf, self._same_since)
         )
+        running = np.isfinite(self._same_since)
+        # the verdict counts only commands these replies could already show: the newest one (sent last tick)
+        # is answered with the state from before it acted, so it joins the range after the check (a live
+        # motor's next reply then differs; a guard-mode change is not a frozen motor)
+        long_enough = now_s - self._same_since >= self.config.frozen_window_s
+        frozen = running & long_enough & (self._torque_max - self._torque_min > self.config.frozen_torque_spread_nm)
         if last_sent is not None:
             c = last_sent
             torque = c.kp * (c.q - fb.position) + c.kd * (c.dq - fb.velocity) + c.tau_ff
-            running = np.isfinite(self._same_since)
             self._torque_min = np.where(running, np.minimum(self._torque_min, torque), torque)
             self._torque_max = np.where(running, np.maximum(self._torque_max, torque), torque)
-        long_enough = now_s - self._same_since >= self.config.frozen_window_s
-        return long_enough & (self._torque_max - self._torque_min > self.config.frozen_torque_spread_nm)
+        return frozen
 
     def check(self, fb: MotorFeedback, last_sent: JointCommand | None, now_s: float) -> dict[str, str]:
         """Fault reasons by joint for one feedback sample (empty: all healthy).
