@@ -136,6 +136,7 @@ class SimNode(Node):
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
         self.report_trigger = self.create_guard_condition(self.publish_diagnostics)  # a guard mode change
         self.mode_since_ns = time.time_ns()
+        self.command_age_at_change_s = 0.0  # sim time from the last accepted command to the last mode change (s)
         self.camera = None
         if cfg.camera:
             from physai.ros.camera import CameraPublisher
@@ -197,6 +198,7 @@ class SimNode(Node):
             self.applied = self.guard.output(now, self.sim.data.qpos[joint_qpos])
             if self.guard.mode is not self.last_mode:  # reported by the executor thread (report_trigger)
                 self.last_mode, self.mode_since_ns = self.guard.mode, time.time_ns()
+                self.command_age_at_change_s = now - self.last_command_s
                 self.report_trigger.trigger()
             if self.schedule and now + 1e-9 >= self.schedule[0][0]:
                 _, dvx, dvy = self.schedule.pop(0)
@@ -291,7 +293,7 @@ class SimNode(Node):
             "mode": mode,
             "mode_since_unix_s": f"{self.mode_since_ns / 1e9:.6f}",
             "sim_time_s": f"{self.sim.data.time:.4f}",
-            "last_command_age_s": f"{self.sim.data.time - self.last_command_s:.4f}",
+            "last_command_age_s": f"{self.command_age_at_change_s:.4f}",  # at the step the mode last changed
             "pushes": self.pushes,
             **self.guard.counts(),
         }
