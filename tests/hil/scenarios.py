@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from physai.bringup import bringup, params_yaml
+from physai.bringup.host import softirq_threads_fifo
 from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
 from physai.drivers import mit, robstride
 from physai.drivers.bus import to_joint
@@ -408,5 +409,6 @@ SCENARIOS = {
 }
 
 if __name__ == "__main__":
-    outcome = SCENARIOS[sys.argv[1]](*sys.argv[2:])
+    with softirq_threads_fifo():  # as physai launch does for a real-time set: the probes start nodes themselves
+        outcome = SCENARIOS[sys.argv[1]](*sys.argv[2:])
     print("RESULT " + json.dumps(outcome))

@@ -15,6 +15,9 @@ restarted `respawn_delay_s` after it exits, its log appended to. The launch ends
 nodes still running are then stopped in reverse start order (the recorder last) with SIGINT, SIGKILL after a
 grace period; that stop is the only way the launcher ends an actuator node (driver_node then sends
 exit-motor-mode frames). The exit code is 1 if any node died during the launch.
+
+A real-time set (a node at SCHED_FIFO) also runs the kernel's softirq threads at SCHED_FIFO above its loops
+for the launch (physai.bringup.host: frames and DDS datagrams are delivered there), where permitted.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from physai.bringup.host import softirq_threads_fifo
 from physai.bringup.sets import NETNS_BRINGUPS, NodeLaunch, bringup, params_yaml
 from physai.paths import data_root
 
@@ -250,6 +254,9 @@ def launch(
         stack.callback(lambda: [signal.signal(s, h) for s, h in previous.items()])
         isolate = name in NETNS_BRINGUPS and os.environ.get("PHYSAI_IN_NETNS") != "1"  # not already inside one
         prefix = stack.enter_context(private_netns()) if isolate else []
+        if any(n.fifo_priority or n.parameters.get("realtime_priority") for n in nodes):
+            softirq = stack.enter_context(softirq_threads_fifo())  # frames and DDS are delivered there
+            print(f"physai launch: softirq threads {softirq}", file=sys.stderr)
 
         def start(node: NodeLaunch, **kwargs: Any) -> subprocess.Popen:
             return start_node(node, params, folder, node_env, prefix, **kwargs)
