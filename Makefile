@@ -15,13 +15,15 @@ demo: $(STAMP)  ## main job: the closed loop — shipped balance policy drives t
 	$(VENV)/bin/physai launch sim robot:=testbed_biped policy:=policies/biped_balance/policy.onnx \
 		mode:=realtime sim_time:=20 push:=0.3 record:=out/demo_bag video:=out/demo.mp4
 
-test: $(STAMP)  ## the whole test suite (ruff, unit, sim, packaging)
+test: $(STAMP)  ## the whole test suite (ruff, import layers, unit, sim, packaging)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, and the import layers of pyproject.toml (docs/architecture.md)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -203,7 +203,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_sim2sim(args: argparse.Namespace) -> int:
-    from physai.rl import sim2sim
+    from physai.bringup import sim2sim
 
     report = sim2sim.run(args.policy, args.task, episodes=args.episodes, seed=args.seed, overrides=_overrides(args.set))
     print(report.table())

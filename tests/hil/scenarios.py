@@ -29,10 +29,11 @@ from physai.drivers.frame import CanFrame, FrameBatch
 from physai.drivers.limits import CodecError
 from physai.drivers.link import DATAGRAM_INTERFACE, open_link
 from physai.paths import data_root
+from physai.record import diagnostics as status_names
 from physai.record import read_bag
 from physai.record.summary import summarize
 from physai.robot import RobotSpec
-from physai.sim import JointCommand
+from physai.robot.command import JointCommand
 
 POLICY = str(data_root() / "policies" / "biped_balance" / "policy.onnx")
 CHANNEL = "239.74.163.2"
@@ -127,9 +128,9 @@ def diag_timeline(bag: Path) -> tuple[list[tuple[int, dict]], dict]:
     for item in read_bag(bag, topics=["/diagnostics"]):
         for status in item.message.status:
             values = {kv.key: kv.value for kv in status.values}
-            if status.name == "driver_node: safety":
+            if status.name == status_names.DRIVER_SAFETY:
                 statuses.append((item.log_time_ns, values))
-            elif status.name == "motor_sim_node: plant":
+            elif status.name == status_names.PLANT:
                 plant = values
     return statuses, plant
 
@@ -143,7 +144,7 @@ def stand(seconds: str = "20") -> dict:
     tap.stop()
     summary = summarize(work / "bag")
     checked, bad = command_violations(tap.frames)
-    driver = summary.diagnostics.get("driver_node: safety", {})
+    driver = summary.diagnostics.get(status_names.DRIVER_SAFETY, {})
     modes = [v["mode"] for _, v in diag_timeline(work / "bag")[0] if v["mode"] not in ("waiting", "soft_start")]
     return {
         "exit_code": result.exit_code,
@@ -156,7 +157,7 @@ def stand(seconds: str = "20") -> dict:
         "commands_checked": checked,
         "violations": bad[:20],
         "driver_accepted": int(driver.get("accepted", 0)),
-        "pushes": int(summary.diagnostics.get("motor_sim_node: plant", {}).get("pushes", 0)),
+        "pushes": int(summary.diagnostics.get(status_names.PLANT, {}).get("pushes", 0)),
     }
 
 
@@ -232,7 +233,7 @@ def _probe():
         statuses.extend(
             (now, {kv.key: kv.value for kv in status.values})
             for status in msg.status
-            if status.name == "driver_node: safety"
+            if status.name == status_names.DRIVER_SAFETY
         )
 
     node.create_subscription(DiagnosticArray, "/diagnostics", keep, qos.RELIABLE)

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from physai.record import diagnostics as status_names
+
 ROOT = Path(__file__).resolve().parents[2]
 BALANCE_POLICY = ROOT / "policies" / "biped_balance" / "policy.onnx"
 
@@ -61,5 +63,5 @@ def guard_statuses(probe: Probe) -> list[tuple[float, dict[str, str]]]:
         (t, {kv.key: kv.value for kv in status.values})
         for t, msg in probe.received("/diagnostics")
         for status in msg.status
-        if status.name == "sim_node: safety"
+        if status.name == status_names.SIM_SAFETY
     ]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from physai.bringup.launcher import launch
+from physai.record import diagnostics as status_names
 from physai.record import read_bag
 from physai.record.summary import summarize
 from tests.ros.rosprobe import BALANCE_POLICY
@@ -48,7 +49,7 @@ def test_tracking_camera_publishes_images_and_camera_info_while_the_loop_runs(tm
     assert info.header.frame_id == first.header.frame_id == "camera_optical_frame"
     summary = summarize(bag)
     assert not summary.fell
-    sim = summary.diagnostics["sim_node: safety"]
+    sim = summary.diagnostics[status_names.SIM_SAFETY]
     assert int(sim["camera_images"]) > 0  # counted on /diagnostics (its last one may precede the last images)
 
 

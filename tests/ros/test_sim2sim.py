@@ -2,7 +2,7 @@
 
 import pytest
 
-from physai.rl import sim2sim
+from physai.bringup import sim2sim
 from tests.ros.rosprobe import BALANCE_POLICY
 
 pytestmark = pytest.mark.ros

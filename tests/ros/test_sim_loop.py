@@ -19,6 +19,7 @@ import pytest
 
 from physai.bringup import bringup, params_yaml
 from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
+from physai.record import diagnostics as status_names
 from physai.record import message_counts, read_bag
 from physai.record.summary import summarize
 from physai.robot import RobotSpec
@@ -40,7 +41,7 @@ def test_shipped_policy_keeps_biped_up_for_20s(mode, tmp_path):
     assert summary.sim_seconds >= 19.9
     assert not summary.fell, summary.table()
     assert summary.max_tilt_rad < 0.5
-    sim = summary.diagnostics["sim_node: safety"]
+    sim = summary.diagnostics[status_names.SIM_SAFETY]
     assert int(sim["pushes"]) >= 5  # it was disturbed, and stayed up
     assert sim["rejected_nan"] == "0" and sim["rejected_unknown_joint"] == "0"
     counts = message_counts(bag)

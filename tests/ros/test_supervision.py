@@ -2,7 +2,7 @@
 
 The real launcher runs the sim bringup (realtime, shipped balance policy, recorded); a thread SIGKILLs
 policy_node (its pid from <run>/pids.json) once sim_node's guard is active. sim_node then runs to its
-sim_time in latched damping, the death is on /diagnostics ("launch: policy_node") and the launch ends with
+sim_time in latched damping, the death is on /diagnostics (status_names.launch_node("policy_node")) and the launch ends with
 exit code 1 naming the node; with respawn:=true a new policy_node starts, and the guard still stays damped
 because nobody re-armed it.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from physai.bringup.launcher import launch
+from physai.record import diagnostics as status_names
 from physai.record import read_bag
 from physai.record.summary import summarize
 from tests.ros.rosprobe import BALANCE_POLICY, Probe, guard_statuses
@@ -127,11 +128,13 @@ def test_killed_policy_node_leaves_the_sim_running_damped_and_fails_the_launch(t
     assert [(d.node, d.returncode) for d in result.deaths] == [("policy_node", -9)]  # sim_node ended with 0
     clock = [m.message.clock for m in read_bag(bag, topics=["/clock"])]
     assert clock[-1].sec + clock[-1].nanosec * 1e-9 >= 7.99, "sim_node kept running to its sim_time"
-    sim = summarize(bag).diagnostics["sim_node: safety"]
+    sim = summarize(bag).diagnostics[status_names.SIM_SAFETY]
     assert sim["mode"] == "timeout" and int(sim["timeout"]) == 1
-    after_kill = [values(s)["mode"] for t, s in bag_statuses(bag, "sim_node: safety") if t > killer.killed_ns + 1e9]
+    after_kill = [
+        values(s)["mode"] for t, s in bag_statuses(bag, status_names.SIM_SAFETY) if t > killer.killed_ns + 1e9
+    ]
     assert after_kill and set(after_kill) == {"timeout"}  # damped from the timeout to the end
-    deaths = bag_statuses(bag, "launch: policy_node")
+    deaths = bag_statuses(bag, status_names.launch_node("policy_node"))
     assert deaths, "the death is on /diagnostics"
     status = deaths[-1][1]
     assert level(status) == ERROR and status.message == "died: killed by SIGKILL (exit code -9)"
@@ -148,9 +151,9 @@ def test_respawned_policy_node_does_not_take_the_robot_back_without_rearm(tmp_pa
     commands = [m.log_time_ns for m in read_bag(bag, decode=False, topics=["/joint_commands"])]
     resumed = [t for t in commands if t > killer.respawned_ns]
     assert len(resumed) >= 10, "the respawned policy_node publishes commands again"
-    modes = [values(s)["mode"] for t, s in bag_statuses(bag, "sim_node: safety") if t > killer.killed_ns + 1e9]
+    modes = [values(s)["mode"] for t, s in bag_statuses(bag, status_names.SIM_SAFETY) if t > killer.killed_ns + 1e9]
     assert modes and set(modes) == {"timeout"}, "its commands do not leave damping: nobody re-armed"
-    last = bag_statuses(bag, "launch: policy_node")[-1][1]
+    last = bag_statuses(bag, status_names.launch_node("policy_node"))[-1][1]
     assert level(last) == WARN and last.message == "respawned after 1 death(s)"
     assert values(last)["pid"] == str(killer.respawned_pid)
 
@@ -159,6 +162,6 @@ def test_operator_stop_after_a_death_ends_the_launch_with_exit_code_1(tmp_path, 
     result, killer, bag = run_sim(tmp_path, probe, sim_time="0", operator_stop=True)  # no end of its own
     assert result.exit_code == 1 and [d.node for d in result.deaths] == ["policy_node"]
     assert result.wall_s < 60, "SIGTERM ended the launch"
-    last_time, last = bag_statuses(bag, "sim_node: safety")[-1]
+    last_time, last = bag_statuses(bag, status_names.SIM_SAFETY)[-1]
     assert values(last)["mode"] == "timeout" and last_time > killer.killed_ns + 5e8  # damped until the stop
     assert json.loads((result.run_dir / "pids.json").read_text()) == {}

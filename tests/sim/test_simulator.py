@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from physai.robot import RobotSpec, available_robots
-from physai.sim import BatchSim, JointCommand, Simulator
-from physai.sim.state import tilt_rad
+from physai.robot.command import JointCommand
+from physai.robot.state import tilt_rad
+from physai.sim import BatchSim, Simulator
 
 
 def random_command(spec: RobotSpec, rng: np.random.Generator, batch: tuple[int, ...] = ()) -> JointCommand:

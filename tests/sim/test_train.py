@@ -7,7 +7,7 @@ import yaml
 import physai.envs  # noqa: F401
 from physai.cli import main
 from physai.contract import read_from_onnx
-from physai.rl.inference import OnnxPolicy
+from physai.policy.inference import OnnxPolicy
 
 
 def test_short_training_run_produces_a_loadable_policy(tmp_path, capsys):

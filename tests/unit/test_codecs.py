@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from physai.control.command import JointCommand
 from physai.drivers import mit
 from physai.drivers import robstride as rs
 from physai.drivers.bus import to_joint, to_motor
@@ -24,6 +23,7 @@ from physai.drivers.config import HardwareConfig
 from physai.drivers.frame import CanFrame
 from physai.drivers.limits import CodecError, MotorLimits, float_to_uint, quantization_step, uint_to_float
 from physai.drivers.link import open_link
+from physai.robot.command import JointCommand
 from physai.robot.spec import RobotSpec
 
 MC = mit.MINI_CHEETAH  # P ±12.5 rad, V ±65 rad/s, KP 0–500, KD 0–5, T ±18 N·m

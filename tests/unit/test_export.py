@@ -259,7 +259,7 @@ def test_dynamo_exporter_matches(balance, tmp_path):
 
 def test_runtime_modules_do_not_import_torch():
     code = (
-        "import sys, physai.rl, physai.rl.inference, physai.rl.export; "
+        "import sys, physai.rl, physai.policy.inference, physai.rl.export; "
         "evaluate = sys.modules['physai.rl.evaluate']; "
         "bad = [m for m in ('torch', 'stable_baselines3') if m in sys.modules]; "
         "assert not bad, bad"

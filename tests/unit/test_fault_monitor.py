@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from physai.control.command import JointCommand
 from physai.drivers.bus import MotorFeedback
 from physai.drivers.monitor import FaultMonitor, MonitorConfig
+from physai.robot.command import JointCommand
 
 JOINTS = ("hip", "knee", "ankle")
 N = len(JOINTS)

@@ -14,6 +14,7 @@ import pytest
 import physai.bringup.launcher as launcher
 import physai.record.summary as summary_module
 from physai.cli import main
+from physai.record import diagnostics as status_names
 from physai.record.summary import RunSummary
 from physai.values import bag_directory
 
@@ -59,7 +60,7 @@ def test_a_record_value_ending_in_mcap_names_the_bag_directory_without_it(value,
 
 def test_lockstep_summary_says_loop_lateness_does_not_apply():
     run = RunSummary(
-        sim_seconds=4.28, start_height_m=0.48, min_height_m=0.476, diagnostics={"sim_node: safety": LOCKSTEP_SIM}
+        sim_seconds=4.28, start_height_m=0.48, min_height_m=0.476, diagnostics={status_names.SIM_SAFETY: LOCKSTEP_SIM}
     )
     table = run.table()
     assert "nan" not in table
@@ -69,7 +70,7 @@ def test_lockstep_summary_says_loop_lateness_does_not_apply():
 
 
 def test_realtime_summary_keeps_loop_lateness_figures():
-    table = RunSummary(diagnostics={"sim_node: safety": REALTIME_SIM}).table()
+    table = RunSummary(diagnostics={status_names.SIM_SAFETY: REALTIME_SIM}).table()
     assert "sim loop lateness   p50 38.2 µs, p99 81.0 µs, max 140.3 µs, misses 0" in table
     assert "does not apply" not in table and "state → command" not in table
 
@@ -89,7 +90,7 @@ def fake_launch(monkeypatch, tmp_path):
         return launcher.LaunchResult(exit_code=0, run_dir=tmp_path, failed=None, wall_s=0.1)
 
     monkeypatch.setattr(launcher, "launch", launch)
-    monkeypatch.setattr(summary_module, "summarize", lambda bag: RunSummary(diagnostics={"sim_node: safety": {}}))
+    monkeypatch.setattr(summary_module, "summarize", lambda bag: RunSummary(diagnostics={status_names.SIM_SAFETY: {}}))
     return state
 
 

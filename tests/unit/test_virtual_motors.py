@@ -14,9 +14,9 @@ import yaml
 
 from physai.drivers import mit, robstride
 from physai.drivers.config import HardwareConfig
-from physai.drivers.faults import FaultConfig, FaultConfigError
 from physai.drivers.frame import CanFrame
-from physai.drivers.virtual_motors import VirtualMotorBank
+from physai.hil.faults import FaultConfig, FaultConfigError
+from physai.hil.virtual_motors import VirtualMotorBank
 from physai.robot.spec import RobotSpec
 from physai.sim.simulator import Simulator
 
@@ -600,8 +600,8 @@ def test_compiled_command_path_answers_like_the_frame_by_frame_path(make_rig, mo
 def test_a_motor_is_stale_when_it_leaves_commands_unanswered_not_when_the_host_stalls(make_rig):
     """CanActuatorBus against the bank, real bytes: a host pause between ticks ages nobody; a silent motor ages
     from the first command it did not answer and is stale once that is older than the stale timeout."""
-    from physai.control.command import JointCommand
     from physai.drivers.can_bus import CanActuatorBus
+    from physai.robot.command import JointCommand
 
     rig = make_rig("silent_motor=left_knee,start_s=1.0")
     host = CanActuatorBus(HW, rig.host)

@@ -63,7 +63,7 @@ def run_bank(robot: str, hardware: str, channel: str, ready: str, out: str, max_
     from physai.control import RateLoop
     from physai.drivers.config import HardwareConfig
     from physai.drivers.link import DATAGRAM_INTERFACE, open_link
-    from physai.drivers.virtual_motors import VirtualMotorBank
+    from physai.hil.virtual_motors import VirtualMotorBank
     from physai.sim import Simulator
 
     stop = {"signal": 0}
@@ -135,11 +135,11 @@ def run_driver(
 ) -> None:
     """The driver loop: hold the default pose over CAN for `seconds`, timing every tick."""
     from physai.control import RateLoop
-    from physai.control.command import JointCommand
     from physai.drivers.can_bus import CanActuatorBus
     from physai.drivers.config import HardwareConfig
     from physai.drivers.link import DATAGRAM_INTERFACE, open_link
     from physai.robot import RobotSpec
+    from physai.robot.command import JointCommand
 
     spec = RobotSpec.load(robot)
     config = HardwareConfig.load(hardware, spec)

@@ -30,6 +30,7 @@ from physai.bench.report import empty_loop, write_report
 from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
 from physai.bringup.sets import NodeLaunch, params_yaml
 from physai.paths import data_root
+from physai.record import diagnostics
 from physai.record.summary import summarize
 from physai.sim import Simulator
 
@@ -74,7 +75,7 @@ def _launch_summary(folder: Path, extra: dict[str, str], timeout_s: float) -> di
     result = launch("sim", args, duration_s=timeout_s, run_dir=folder / "run")
     if result.exit_code:
         raise RuntimeError(f"bench run {extra} failed: {result.failed}")
-    values = summarize(bag).diagnostics.get("sim_node: safety")
+    values = summarize(bag).diagnostics.get(diagnostics.SIM_SAFETY)
     if not values:
         raise RuntimeError(f"no sim_node diagnostics recorded in {bag}")
     return values

@@ -16,7 +16,8 @@ from pathlib import Path
 import mujoco
 
 from physai.bench.report import median_rates, write_report
-from physai.sim import BatchSim, JointCommand, Simulator
+from physai.robot.command import JointCommand
+from physai.sim import BatchSim, Simulator
 
 
 def run(

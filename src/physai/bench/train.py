@@ -65,7 +65,7 @@ def run(
 
 def policy_latencies(samples: int = 2000) -> dict[str, dict[str, float]]:
     """Single-observation latency of onnxruntime vs torch (µs, median/p99) of every shipped policy with a model.zip."""
-    from physai.rl.inference import OnnxPolicy
+    from physai.policy.inference import OnnxPolicy
 
     out: dict[str, dict[str, float]] = {}
     for onnx_path in sorted((data_root() / "policies").glob("*/policy.onnx")):

@@ -25,6 +25,7 @@ from physai.contract.observation import (
     action_to_targets,
     assemble_observation,
     build_observation,
+    clip_action,
     compute_terms,
 )
 from physai.contract.onnx_io import attach_to_onnx, check_onnx_io, read_from_onnx
@@ -50,6 +51,7 @@ __all__ = [
     "attach_to_onnx",
     "build_observation",
     "check_onnx_io",
+    "clip_action",
     "compute_terms",
     "projected_gravity",
     "read_from_onnx",

@@ -97,19 +97,26 @@ def build_observation(
     return assemble_observation(compute_terms(inputs, command, last_action, contract), contract, history)
 
 
-def action_to_targets(action: Any, contract: PolicyContract) -> np.ndarray:
-    """Joint position targets q* = default_pos + scale · clip(action, −clip, clip) (rad or m), float64.
+def clip_action(action: Any, contract: PolicyContract) -> np.ndarray:
+    """The action the contract lets through: clip(action, −clip, clip), float64 (..., n_joints).
 
-    `action`: raw policy output (..., n_joints) in contract joint order. NaN passes through unchanged for the
-    safety layer to reject; limits are not applied here (SafetyGuard clamps).
+    The one action clip: what the env applies and keeps as last_action, what the robot-side runner applies.
+    NaN passes through unchanged for the safety layer to reject.
     """
     a = np.asarray(action, dtype=np.float64)
     if a.ndim == 0 or a.shape[-1] != contract.action_dim:
         raise ValueError(f"action has shape {a.shape}; expected (..., {contract.action_dim}) in contract joint order")
     clip = contract.action.clip
-    if clip is not None:
-        a = np.clip(a, -clip, clip)
-    return np.asarray(contract.default_pos) + np.asarray(contract.action.scale) * a
+    return a if clip is None else np.clip(a, -clip, clip)
+
+
+def action_to_targets(action: Any, contract: PolicyContract) -> np.ndarray:
+    """Joint position targets q* = default_pos + scale · clip_action(action) (rad or m), float64.
+
+    `action`: raw policy output (..., n_joints) in contract joint order. Limits are not applied here
+    (SafetyGuard clamps).
+    """
+    return np.asarray(contract.default_pos) + np.asarray(contract.action.scale) * clip_action(action, contract)
 
 
 class ObservationBuilder:

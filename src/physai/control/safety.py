@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from physai.control.command import JointCommand
+from physai.robot.command import JointCommand
 from physai.robot.spec import RobotSpec
 
 

@@ -269,7 +269,7 @@ static PyObject *pack(PyObject *self, PyObject *args) {
  *        torque(n) f64 (the plant, motor side, before the zero shift), zero_shift(n) f64, enabled(n) bool,
  *        awaiting(n) bool, host(n) u8, can_id(n) i64, temperature_c, joint_out(m) i64, command_out(5,m) f64,
  *        reply_ids_out(m) u32, reply_out(m,8) u8) -> 1, or 0 when the batch is not only impedance commands
- * The virtual motors' steady state (physai.drivers.virtual_motors): decode each MIT / Robstride type-1
+ * The virtual motors' steady state (physai.hil.virtual_motors): decode each MIT / Robstride type-1
  * command as unpack_command / decode_motion_control do, and encode each motor's reply as pack_reply (8-byte
  * CubeMars form, error 0) / encode_feedback (no fault bits) do. Anything else (mode frames, parameters,
  * frames for nobody, a rebooted motor, a non-finite plant value) returns 0 and the caller goes frame by frame. */

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from physai.control.command import JointCommand
 from physai.drivers.config import HardwareConfig
+from physai.robot.command import JointCommand
 
 
 @dataclass(frozen=True)

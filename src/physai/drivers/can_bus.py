@@ -20,12 +20,12 @@ from dataclasses import dataclass
 import can
 import numpy as np
 
-from physai.control.command import JointCommand
 from physai.drivers import mit, robstride
 from physai.drivers.bus import ActuatorBus, MotorFeedback, feedback_to_joint, to_joint, to_motor
 from physai.drivers.config import HardwareConfig
 from physai.drivers.frame import CanFrame, FrameBatch
 from physai.drivers.link import FrameLink, as_link
+from physai.robot.command import JointCommand
 
 try:  # the compiled codec core (setup.py builds it); the numpy batch codecs are the reference and fallback
     from physai.drivers import _cancore

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from physai.control.command import JointCommand
 from physai.drivers.bus import MotorFeedback
+from physai.robot.command import JointCommand
 
 
 @dataclass(frozen=True)

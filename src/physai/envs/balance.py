@@ -16,8 +16,7 @@ from physai.envs import rewards
 from physai.envs.config import BalanceConfig
 from physai.envs.gym_env import PhysaiEnv
 from physai.envs.task import VecTask
-from physai.sim import RobotState
-from physai.sim.state import tilt_rad
+from physai.robot.state import FallRule, RobotState, tilt_rad
 
 BALANCE_TERMS = (
     ObservationTerm("base_ang_vel", scale=0.25),
@@ -104,8 +103,8 @@ def balance_reward_terms(
     outputs of this and the previous step.
     """
     w = config.rewards
-    too_low = state.base_pos[..., 2] < config.min_height_fraction * start_height_m
-    fell = (tilt_rad(state.base_quat) > config.max_tilt_rad) | too_low
+    rule = FallRule(config.max_tilt_rad, config.min_height_fraction)
+    fell = rule.fallen(tilt_rad(state.base_quat), state.base_pos[..., 2], start_height_m)
     raw = {
         "alive": rewards.alive(fell),
         "upright": rewards.upright(projected_gravity(state.imu_quat)),

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import yaml
 
 from physai.paths import data_root
+from physai.robot.state import FALL
 
 
 class TaskConfigError(ValueError):
@@ -146,9 +147,9 @@ class BalanceConfig:
     """Action scale of the contract (rad per unit action): one number or one per joint."""
     reset_joint_noise_rad: float = 0.05
     """Uniform joint noise at reset (rad)."""
-    max_tilt_rad: float = 0.8
+    max_tilt_rad: float = FALL.max_tilt_rad
     """The robot has fallen when its base tilts more than this (rad)."""
-    min_height_fraction: float = 0.6
+    min_height_fraction: float = FALL.min_height_fraction
     """The robot has fallen when its base is lower than this fraction of its start height."""
     rewards: BalanceRewardWeights = BalanceRewardWeights()
     """Reward weights."""

@@ -16,7 +16,7 @@ from physai.envs import rewards
 from physai.envs.config import ReachConfig
 from physai.envs.gym_env import PhysaiEnv
 from physai.envs.task import VecTask
-from physai.sim import RobotState
+from physai.robot.state import RobotState
 
 
 class ReachTask(VecTask):

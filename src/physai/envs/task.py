@@ -19,10 +19,12 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium.utils import seeding
 
-from physai.contract import ObservationBuilder, ObservationTerm, PolicyContract, action_to_targets
+from physai.contract import ObservationBuilder, ObservationTerm, PolicyContract, action_to_targets, clip_action
 from physai.envs.config import load_task_config
 from physai.envs.randomization import BatchRandomizer, ObservationInputs, add_sensor_noise
-from physai.sim import BatchSim, JointCommand, RobotState
+from physai.robot.command import JointCommand
+from physai.robot.state import RobotState
+from physai.sim import BatchSim
 
 OBS_LIMIT = 1.0e4
 """Observations are clipped to ±OBS_LIMIT (reached only by diverged physics)."""
@@ -169,8 +171,7 @@ class VecTask:
         self.sim.step(self.decimation - done)
         self.steps += 1
         state = self.sim.state()
-        clip = self.contract.action.clip
-        actions = actions if clip is None else np.clip(actions, -clip, clip)  # what was applied (= last_action)
+        actions = clip_action(actions, self.contract)  # what was applied (= last_action)
         terms, terminated, info = self._evaluate(state, actions)
         diverged = ~(np.isfinite(state.joint_pos).all(axis=-1) & np.isfinite(state.base_pos).all(axis=-1))
         terminated = terminated | diverged  # end the episode rather than feed NaN to the learner

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from physai.record import diagnostics as status_names
 from physai.record.reader import read_bag
-
-FALL_TILT_RAD = 0.8
-"""A base tilted more than this from upright (rad) counts as fallen."""
+from physai.robot.state import FALL, tilt_rad
 
 
 @dataclass
@@ -25,14 +24,14 @@ class RunSummary:
     min_height_m: float = float("nan")
     max_tilt_rad: float = 0.0
     fell: bool = False
-    """Tilt above FALL_TILT_RAD or base below half its start height at any time."""
+    """The base tilted or sank past physai.robot.state.FALL at any time (lowest height, largest tilt)."""
     diagnostics: dict[str, dict[str, str]] = field(default_factory=dict)
     """Last key/values per diagnostic status name."""
 
     def table(self) -> str:
         """Human-readable summary."""
-        sim = self.diagnostics.get("sim_node: safety") or self.diagnostics.get("driver_node: safety", {})
-        policy = self.diagnostics.get("policy_node: policy", {})
+        sim = self.diagnostics.get(status_names.SIM_SAFETY) or self.diagnostics.get(status_names.DRIVER_SAFETY, {})
+        policy = self.diagnostics.get(status_names.POLICY, {})
         events = {
             k: v
             for k, v in sim.items()
@@ -80,7 +79,7 @@ def summarize(bag: str | Path) -> RunSummary:
         if item.topic == "/odom":
             q = msg.pose.pose.orientation
             heights.append(msg.pose.pose.position.z)
-            tilts.append(np.arccos(np.clip(1.0 - 2.0 * (q.x * q.x + q.y * q.y), -1.0, 1.0)))
+            tilts.append(float(tilt_rad(np.array([q.w, q.x, q.y, q.z]))))
             stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
         else:
             for status in msg.status:
@@ -92,5 +91,5 @@ def summarize(bag: str | Path) -> RunSummary:
         out.start_height_m, out.min_height_m = heights[0], float(np.min(heights))
         out.max_tilt_rad = float(np.max(tilts))
         out.sim_seconds = stamps[-1] - stamps[0]
-        out.fell = out.max_tilt_rad > FALL_TILT_RAD or out.min_height_m < 0.5 * out.start_height_m
+        out.fell = bool(FALL.fallen(out.max_tilt_rad, out.min_height_m, out.start_height_m))
     return out

@@ -9,9 +9,9 @@ called, `OnnxPolicy` imports onnxruntime when constructed, `evaluate` imports gy
 called. Note `physai.rl.evaluate` is the function; the module is `sys.modules["physai.rl.evaluate"]`.
 """
 
+from physai.policy.inference import OnnxPolicy
 from physai.rl.evaluate import EvalReport, check_same_contract, evaluate
 from physai.rl.export import ExportError, ExportReport, ObsNormalization, detect_algo, export_policy
-from physai.rl.inference import OnnxPolicy
 
 __all__ = [
     "EvalReport",

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from physai.contract import ContractMismatch, PolicyContract
-from physai.rl.inference import OnnxPolicy
+from physai.policy.inference import OnnxPolicy
 
 SUCCESS_TOLERANCE_M = 0.02
 """Reach: an episode succeeds when the final end-effector distance is ≤ this (m)."""

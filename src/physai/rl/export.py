@@ -474,6 +474,6 @@ def _onnx_export(module: torch.nn.Module, obs_dim: int, path: Path, exporter: st
 
 
 def _run_onnx(path: Path, obs: np.ndarray) -> np.ndarray:
-    from physai.rl.inference import OnnxPolicy
+    from physai.policy.inference import OnnxPolicy
 
     return OnnxPolicy(path)(obs)

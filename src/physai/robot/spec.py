@@ -2,8 +2,8 @@
 
 robot.yaml is the single source of truth for a robot: which MJCF to load, which joints the policy drives
 (in action order), their limits, default pose and default PD gains, the base body, IMU site and feet.
-`RobotSpec.load` checks the YAML itself, then cross-checks it against the compiled MJCF through
-`physai.sim.mjcf` (imported lazily, so robot-side tools without MuJoCo can still read a spec).
+`RobotSpec.load` checks the YAML alone (no MuJoCo: the robot side reads specs too); the cross-check against
+the compiled MJCF is the sim layer's (`physai.sim.mjcf.check_spec_against_mjcf`), run by every model build.
 
 Units (SI, REP-103): positions rad (m for prismatic joints), velocities rad/s, efforts N·m (N),
 kp N·m/rad, kd N·m·s/rad.
@@ -60,8 +60,8 @@ class RobotSpec:
     """Robot name; equals its folder under robot_descriptions/."""
     description: str
     """One line for tables."""
-    mjcf_path: Path
-    """Resolved path of the robot's MJCF file."""
+    mjcf_file: str
+    """The robot's MJCF: a path relative to robot.yaml, or inside `mjcf_package` (resolved by `mjcf_path`)."""
     mjcf_package: str | None
     """Python package that ships the MJCF (e.g. envpool-assets), or None for an MJCF beside robot.yaml."""
     base_body: str
@@ -135,25 +135,42 @@ class RobotSpec:
         """True for free-floating robots (humanoids), False for fixed-base arms."""
         return self.base_height_m is not None
 
+    @property
+    def mjcf_path(self) -> Path:
+        """The MJCF file, resolved now: only the sim side opens it (a robot computer may not have it).
+
+        Raises RobotSpecError naming field mjcf (or mjcf.package / mjcf.path) when it cannot be found.
+        """
+        if self.mjcf_package is None:
+            path = (self.source.parent / self.mjcf_file).resolve()
+            if not path.is_file():
+                expected = f"an MJCF file relative to {self.source.parent} (not found: {path})"
+                raise RobotSpecError(self.source, "mjcf", self.mjcf_file, expected)
+            return path
+        found = importlib.util.find_spec(self.mjcf_package)
+        if found is None or not found.submodule_search_locations:
+            expected = "an installed Python package (pip install it)"
+            raise RobotSpecError(self.source, "mjcf.package", self.mjcf_package, expected)
+        path = Path(next(iter(found.submodule_search_locations))) / self.mjcf_file
+        if not path.is_file():
+            expected = f"an MJCF file inside package {self.mjcf_package} (not found: {path})"
+            raise RobotSpecError(self.source, "mjcf.path", self.mjcf_file, expected)
+        return path
+
     # ---- loading ----------------------------------------------------------------------------------
     @classmethod
-    def load(cls, name_or_path: str | Path, *, check_mjcf: bool = True) -> RobotSpec:
-        """Load a robot by registry name (`unitree_g1`), robot folder or robot.yaml path, and validate it.
+    def load(cls, name_or_path: str | Path) -> RobotSpec:
+        """Load a robot by registry name (`unitree_g1`), robot folder or robot.yaml path, and validate its YAML.
 
-        With `check_mjcf` (default) the spec is cross-checked against the compiled MJCF, which needs MuJoCo.
-        Raises RobotSpecError naming the file, field, value and expectation on any problem.
+        Raises RobotSpecError naming the file, field, value and expectation on any problem. The MJCF is not
+        opened here (physai.sim.mjcf checks it against the spec whenever a model is built).
         """
         path = resolve_robot_yaml(name_or_path)
         try:
             data = yaml.safe_load(path.read_text())
         except yaml.YAMLError as err:
             raise RobotSpecError(path, "<document>", str(err).splitlines()[0], "valid YAML") from err
-        spec = cls.from_dict(data, path)
-        if check_mjcf:
-            from physai.sim.mjcf import check_spec_against_mjcf  # MuJoCo stays out of this module
-
-            check_spec_against_mjcf(spec)
-        return spec
+        return cls.from_dict(data, path)
 
     @classmethod
     def from_dict(cls, data: Any, source: Path) -> RobotSpec:
@@ -181,8 +198,8 @@ class RobotSpec:
         return cls(
             name=name,
             description=reader.string(top.get("description", ""), "description", allow_empty=True),
-            mjcf_path=reader.mjcf(top["mjcf"]),
-            mjcf_package=top["mjcf"].get("package") if isinstance(top["mjcf"], dict) else None,
+            mjcf_file=reader.mjcf(top["mjcf"]),
+            mjcf_package=top["mjcf"]["package"] if isinstance(top["mjcf"], dict) else None,
             base_body=reader.string(top["base_body"], "base_body"),
             imu_site=reader.optional_string(top.get("imu_site"), "imu_site"),
             foot_bodies=tuple(reader.string(f, f"foot_bodies[{i}]") for i, f in enumerate(feet)),
@@ -258,22 +275,13 @@ class _Reader:
             kd=self.number(raw["kd"], f"{field}.kd", minimum=0.0),
         )
 
-    def mjcf(self, value: Any) -> Path:
-        """A path relative to robot.yaml, or {package, path} inside an installed Python package."""
+    def mjcf(self, value: Any) -> str:
+        """A path relative to robot.yaml, or {package, path} inside a Python package; the file is not opened."""
         if isinstance(value, str):
-            path = (self.source.parent / value).resolve()
-            if not path.is_file():
-                raise self.fail("mjcf", value, f"an MJCF file relative to {self.source.parent} (not found: {path})")
-            return path
+            return self.string(value, "mjcf")
         raw = self.mapping(value, "mjcf", required=("package", "path"))
-        package = self.string(raw["package"], "mjcf.package")
-        found = importlib.util.find_spec(package)
-        if found is None or not found.submodule_search_locations:
-            raise self.fail("mjcf.package", package, "an installed Python package (pip install it)")
-        path = Path(next(iter(found.submodule_search_locations))) / self.string(raw["path"], "mjcf.path")
-        if not path.is_file():
-            raise self.fail("mjcf.path", raw["path"], f"an MJCF file inside package {package} (not found: {path})")
-        return path
+        self.string(raw["package"], "mjcf.package")
+        return self.string(raw["path"], "mjcf.path")
 
 
 def resolve_robot_yaml(name_or_path: str | Path) -> Path:

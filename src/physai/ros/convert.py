@@ -10,7 +10,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry
 from sensor_msgs.msg import Imu, JointState
 
-from physai.sim.state import RobotState
+from physai.robot.state import RobotState
 
 OK, WARN, ERROR, STALE = (bytes([v]) for v in (0, 1, 2, 3))
 """diagnostic_msgs/DiagnosticStatus levels."""

@@ -32,6 +32,7 @@ from physai.drivers.config import HardwareConfig
 from physai.drivers.link import open_link
 from physai.drivers.monitor import FaultMonitor, MonitorConfig
 from physai.paths import robot_descriptions_dir
+from physai.record import diagnostics
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
 from physai.ros.node_main import CALLBACK_PRIORITY, run_node
@@ -233,9 +234,11 @@ class DriverNode(Node):
         values.update(self.loop.stats().as_dict())
         values.update({f"bus_{k}": v for k, v in self.bus.health().items()})
         level = convert.OK if mode in ("active", "soft_start") else convert.WARN
-        statuses = [convert.diagnostic_status("driver_node: safety", level, f"guard {mode}", values, self.spec.name)]
+        statuses = [
+            convert.diagnostic_status(diagnostics.DRIVER_SAFETY, level, f"guard {mode}", values, self.spec.name)
+        ]
         statuses += [
-            convert.diagnostic_status(f"driver_node: motor {joint}", convert.ERROR, why, {"joint": joint})
+            convert.diagnostic_status(diagnostics.driver_motor(joint), convert.ERROR, why, {"joint": joint})
             for joint, why in faults.items()
         ]
         self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), statuses))

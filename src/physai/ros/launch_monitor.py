@@ -23,6 +23,7 @@ from typing import Any
 
 from rclpy.node import Node
 
+from physai.record import diagnostics
 from physai.ros import convert, qos
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
@@ -79,7 +80,9 @@ class LaunchMonitor(Node):
                 "respawned": f"respawned after {self.deaths[node]} death(s)",
                 "finished": "finished (exit code 0)",
             }[kind]
-            self.statuses[node] = convert.diagnostic_status(f"launch: {node}", LEVELS[kind], message, values, node)
+            self.statuses[node] = convert.diagnostic_status(
+                diagnostics.launch_node(node), LEVELS[kind], message, values, node
+            )
 
     def publish(self) -> None:
         """Every node's latest status, in one DiagnosticArray (nothing before the first event)."""

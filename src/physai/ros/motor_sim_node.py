@@ -22,10 +22,11 @@ from sensor_msgs.msg import Imu
 
 from physai.control import RateLoop
 from physai.drivers.config import HardwareConfig
-from physai.drivers.faults import FaultConfig
 from physai.drivers.link import open_link
-from physai.drivers.virtual_motors import VirtualMotorBank
+from physai.hil.faults import FaultConfig
+from physai.hil.virtual_motors import VirtualMotorBank
 from physai.paths import robot_descriptions_dir
+from physai.record import diagnostics
 from physai.ros import convert, qos
 from physai.ros.node_main import CALLBACK_PRIORITY, run_node
 from physai.ros.params import declare_and_read
@@ -48,7 +49,7 @@ class MotorSimNodeConfig:
     bus_channel: str = "239.74.163.2"
     """Multicast group[:port] of the virtual buses (all buses on it)."""
     faults: str = ""
-    """Fault injection, "key=value,…" (physai.drivers.faults.FaultConfig); times are plant seconds."""
+    """Fault injection, "key=value,…" (physai.hil.faults.FaultConfig); times are plant seconds."""
     seed: int = 0
     """Seed of the plant reset and of the fault injection."""
     push_velocity_m_s: float = 0.0
@@ -160,9 +161,7 @@ class MotorSimNode(Node):
         values["gantry"] = "released" if self.released else "holding until every motor is commanded"
         values["faults"] = self.config.faults or "none"
         values["faults_start_unix_s"] = f"{self.faults_start_ns / 1e9:.6f}" if self.faults_start_ns else "-"
-        status = convert.diagnostic_status(
-            "motor_sim_node: plant", convert.OK, "virtual motors", values, self.sim.spec.name
-        )
+        status = convert.diagnostic_status(diagnostics.PLANT, convert.OK, "virtual motors", values, self.sim.spec.name)
         self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status]))
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ from geometry_msgs.msg import Twist
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
 
+from physai.record import diagnostics
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
 from physai.ros.node_main import run_node
@@ -59,7 +60,7 @@ class PolicyNode(Node):
     def __init__(self) -> None:
         super().__init__("policy_node")
         self.config = cfg = declare_and_read(self, PolicyNodeConfig)
-        from physai.rl.runner import PolicyRunner  # onnxruntime loads here, after the parameters are valid
+        from physai.policy.runner import PolicyRunner  # onnxruntime loads here, after the parameters are valid
 
         self.runner = PolicyRunner(cfg.policy)
         contract = self.runner.contract
@@ -171,7 +172,7 @@ class PolicyNode(Node):
             "stale": self.stale_reason or "no",
         }
         level = convert.WARN if self.stale_reason else convert.OK
-        status = convert.diagnostic_status("policy_node: policy", level, self.stale_reason or "running", values)
+        status = convert.diagnostic_status(diagnostics.POLICY, level, self.stale_reason or "running", values)
         self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status]))
 
 

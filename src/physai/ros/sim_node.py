@@ -24,6 +24,7 @@ from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Empty
 
 from physai.control import GuardConfig, RateLoop, SafetyGuard
+from physai.record import diagnostics
 from physai.ros import convert, qos
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
@@ -304,7 +305,7 @@ class SimNode(Node):
             p50, p99 = np.percentile(self.latency_us, [50, 99])
             values.update(state_to_command_us_p50=f"{p50:.1f}", state_to_command_us_p99=f"{p99:.1f}")
         stamp = convert.stamp_from_ns(time.time_ns())
-        status = convert.diagnostic_status("sim_node: safety", level, f"guard {mode}", values, self.sim.spec.name)
+        status = convert.diagnostic_status(diagnostics.SIM_SAFETY, level, f"guard {mode}", values, self.sim.spec.name)
         self.pub_diag.publish(convert.diagnostic_array(stamp, [status]))
 
     def close(self) -> None:

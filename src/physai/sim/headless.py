@@ -9,12 +9,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from physai.control.command import JointCommand
+from physai.robot.command import JointCommand
+from physai.robot.state import FALL, tilt_rad
 from physai.sim.simulator import Simulator
-from physai.sim.state import tilt_rad
-
-FALL_TILT_RAD = 0.8
-"""A floating base tilted more than this (rad) from upright counts as fallen."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +26,7 @@ class HoldSummary:
     final_base_height_m: float
     max_tilt_rad: float
     fell: bool
-    """True if the base tilted past FALL_TILT_RAD or dropped below half its start height."""
+    """True if the base tilted or sank past physai.robot.state.FALL (floating base only)."""
     video: str | None
     frames: int
 
@@ -67,7 +64,7 @@ def hold_pose(
             recorder.close()
     state = sim.state()
     height = float(state.base_pos[2])
-    fell = sim.spec.floating_base and (max_tilt > FALL_TILT_RAD or height < 0.5 * float(start.base_pos[2]))
+    fell = sim.spec.floating_base and bool(FALL.fallen(max_tilt, height, float(start.base_pos[2])))
     return HoldSummary(
         robot=sim.spec.name,
         seconds=float(state.time_s),

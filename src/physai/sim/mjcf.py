@@ -6,7 +6,7 @@ and adds, per joint in action order, one general actuator that evaluates at ever
     τ = kp·(q* − q) + kd·(dq* − dq) + τ_ff,  clamped to ±effort
 
 as   τ = gain·ctrl + bias₁·q + bias₂·dq   with gain = 1, bias = (0, −kp, −kd) and
-ctrl = kp·q* + kd·dq* + τ_ff   (see `physai.control.command.JointCommand.to_ctrl`).
+ctrl = kp·q* + kd·dq* + τ_ff   (see `physai.robot.command.JointCommand.to_ctrl`).
 
 kp and kd therefore live in `actuator_biasprm` — per model, so per world in a batch — and the PD law runs at
 the physics rate inside `mj_step`, with no Python callback, in Simulator and BatchSim alike. Actuator i is
@@ -64,10 +64,17 @@ def check_spec_against_mjcf(spec: RobotSpec) -> None:
     MJCF declares them; the base body, IMU site, foot bodies, camera and end-effector site exist; a
     floating-base spec (base_height_m set) has a free joint on its base body and a fixed-base one has none.
     """
+    _check_compiled(spec, _compile_robot(spec, load_mjspec(spec)))
+
+
+def _compile_robot(spec: RobotSpec, robot: mujoco.MjSpec) -> mujoco.MjModel:
     try:
-        model = load_mjspec(spec).compile()
+        return robot.compile()
     except ValueError as err:
         raise RobotSpecError(spec.source, "mjcf", str(spec.mjcf_path), f"an MJCF that compiles ({err})") from err
+
+
+def _check_compiled(spec: RobotSpec, model: mujoco.MjModel) -> None:
     obj = mujoco.mjtObj
 
     def require(kind: mujoco.mjtObj, name: str | None, field: str, what: str) -> int:
@@ -127,8 +134,12 @@ def _mjcf_effort_bound(model: mujoco.MjModel, jid: int, act: int) -> float | Non
 
 
 def describe(spec: RobotSpec) -> dict[str, float | int | str]:
-    """Facts for tables: degrees of freedom (nv), actuated joints, total mass (kg), where the MJCF comes from."""
-    model = load_mjspec(spec).compile()
+    """Facts for tables: degrees of freedom (nv), actuated joints, total mass (kg), where the MJCF comes from.
+
+    Checks the spec against the MJCF on the way (RobotSpecError on a mismatch), like every model build.
+    """
+    model = _compile_robot(spec, load_mjspec(spec))
+    _check_compiled(spec, model)
     source = f"package {spec.mjcf_package}" if spec.mjcf_package else f"own MJCF ({spec.mjcf_path.name})"
     return {"dof": int(model.nv), "actuators": spec.n_joints, "mass_kg": float(model.body_mass.sum()), "source": source}
 
@@ -145,8 +156,13 @@ def scene_path(scene: str) -> str:
 
 
 def build_model(spec: RobotSpec, scene: str = "flat", physics_dt: float = PHYSICS_DT_S) -> mujoco.MjModel:
-    """Compile robot + scene with PD actuators (actuator i = spec joint i) and the standard sensors."""
+    """Compile robot + scene with PD actuators (actuator i = spec joint i) and the standard sensors.
+
+    The spec is cross-checked against the robot's own MJCF first (check_spec_against_mjcf), so no model is
+    ever built from a robot.yaml that disagrees with its MJCF.
+    """
     robot = load_mjspec(spec)
+    _check_compiled(spec, _compile_robot(spec, robot))
     for element in [*robot.actuators, *robot.sensors, *robot.keys]:
         robot.delete(element)
     robot.option.timestep = physics_dt

@@ -14,11 +14,12 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from physai.control.command import JointCommand
+from physai.robot.command import JointCommand
 from physai.robot.spec import RobotSpec
+from physai.robot.state import RobotState
 from physai.sim.mjcf import PHYSICS_DT_S, build_model
 from physai.sim.reset import initial_qpos
-from physai.sim.state import RobotState, StateLayout, read_state
+from physai.sim.state import StateLayout, read_state
 
 
 def as_spec(robot: RobotSpec | str) -> RobotSpec:

@@ -1,4 +1,4 @@
-"""RobotState and the one function that reads it from MuJoCo arrays, for Simulator and BatchSim alike.
+"""The one function that reads a RobotState (physai.robot.state) from MuJoCo arrays, for Simulator and BatchSim.
 
 `read_state` works on a single world (qpos shape (nq,)) or a batch (shape (nsim, nq)): every field gets the
 same leading dimensions as its inputs, so the two simulators cannot disagree on what a state is.
@@ -12,6 +12,7 @@ import mujoco
 import numpy as np
 
 from physai.robot.spec import RobotSpec
+from physai.robot.state import RobotState
 from physai.sim.mjcf import SensorSlots, sensor_slots
 
 
@@ -65,37 +66,6 @@ class StateLayout:
         )
 
 
-@dataclass(frozen=True)
-class RobotState:
-    """What a robot's sensors and the simulation report. Leading dims `...` are () or (nsim,).
-
-    Frames follow REP-103/REP-145: world z up; IMU quantities in the IMU site frame.
-    """
-
-    time_s: np.ndarray
-    """Simulation time (s), shape (...)."""
-    joint_pos: np.ndarray
-    """Joint positions (rad or m), (..., n_joints)."""
-    joint_vel: np.ndarray
-    """Joint velocities (rad/s or m/s), (..., n_joints)."""
-    joint_torque: np.ndarray
-    """Torque actually applied by each actuator after clamping (N·m or N), (..., n_joints)."""
-    base_pos: np.ndarray
-    """Base position in the world (m), (..., 3); zeros for a fixed base (simulation truth)."""
-    base_quat: np.ndarray
-    """Base orientation in the world (w, x, y, z), (..., 4); identity for a fixed base."""
-    base_lin_vel: np.ndarray
-    """Linear velocity of the IMU site in the IMU frame (m/s), (..., 3) (simulation truth)."""
-    gyro: np.ndarray
-    """IMU angular velocity in the IMU frame (rad/s), (..., 3)."""
-    accel: np.ndarray
-    """IMU specific force in the IMU frame (m/s², +9.81 z when level and still), (..., 3)."""
-    imu_quat: np.ndarray
-    """IMU orientation in the world (w, x, y, z), (..., 4)."""
-    foot_contact: np.ndarray
-    """True where a foot body touches anything, (..., n_feet) bool."""
-
-
 def _constant(lead: tuple[int, ...], value: tuple[float, ...]) -> np.ndarray:
     return np.broadcast_to(np.array(value), (*lead, len(value))).copy()
 
@@ -140,9 +110,3 @@ def read_state(
         imu_quat=imu_quat,
         foot_contact=feet,
     )
-
-
-def tilt_rad(quat: np.ndarray) -> np.ndarray:
-    """Angle between a body's z axis and world z (rad) from its (w, x, y, z) quaternion, shape (..., 4) → (...)."""
-    x, y = quat[..., 1], quat[..., 2]
-    return np.arccos(np.clip(1.0 - 2.0 * (x * x + y * y), -1.0, 1.0))

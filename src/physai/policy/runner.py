@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from physai.contract import ObservationBuilder, action_to_targets
-from physai.rl.inference import OnnxPolicy
+from physai.contract import ObservationBuilder, action_to_targets, clip_action
+from physai.policy.inference import OnnxPolicy
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,6 @@ class PolicyRunner:
         raw = self.policy(obs).astype(np.float64)
         self.inference_us.append((time.perf_counter_ns() - start) / 1000.0)
         del self.inference_us[:-1000]
-        clip = self.contract.action.clip
-        action = raw if clip is None else np.clip(raw, -clip, clip)
+        action = clip_action(raw, self.contract)
         self._last_action = action
         return action_to_targets(action, self.contract), action

@@ -76,7 +76,7 @@ def run(
 
     import physai.envs  # noqa: F401 (registers the ids)
     from physai.envs.config import merge_overrides
-    from physai.rl.inference import OnnxPolicy
+    from physai.policy.inference import OnnxPolicy
 
     onnx = OnnxPolicy(policy)
     merged = merge_overrides(NOISE_FREE, overrides or {})

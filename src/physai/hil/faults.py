@@ -4,7 +4,7 @@
     faults = FaultConfig.from_dict({"delay_s": 0.002, "start_s": 1.0})  # parsed YAML
     bank = VirtualMotorBank(config, sim, bus, faults, seed=0)
 
-Every fault is off by default. Where a fault acts (see `physai.drivers.virtual_motors`):
+Every fault is off by default. Where a fault acts (see `physai.hil.virtual_motors`):
 
 * bus faults on both directions (commands the bank receives, replies it sends): `drop_pct`, `burst_loss`
   / `burst_length`, `bus_off_at_s`;

@@ -28,7 +28,7 @@ Undecodable frames for its motors are counted (`stats["decode_errors"]`), never 
 
 Time: `process_frames(now_s)` takes the clock the faults are scheduled on (wall or sim time, s; default
 the sim time). Watchdogs, reboots, bus-off and delayed replies advance only in `process_frames`.
-Fault injection (`physai.drivers.faults.FaultConfig`) uses one `random.Random(seed)`, drawn only for
+Fault injection (`physai.hil.faults.FaultConfig`) uses one `random.Random(seed)`, drawn only for
 faults that are configured and active, so a run is reproducible from (config, faults, seed, frames).
 
 No ROS here: a ROS node (`physai.ros.motor_sim_node`) wraps this class.
@@ -44,14 +44,14 @@ from typing import Any
 import can
 import numpy as np
 
-from physai.control.command import JointCommand
 from physai.drivers import mit, robstride
 from physai.drivers.bus import feedback_to_motor, to_joint
 from physai.drivers.config import HardwareConfig, MotorConfig
-from physai.drivers.faults import FaultConfig, FaultConfigError
 from physai.drivers.frame import CanFrame, FrameBatch
 from physai.drivers.limits import CodecError, MotorLimits
 from physai.drivers.link import FrameLink, as_link
+from physai.hil.faults import FaultConfig, FaultConfigError
+from physai.robot.command import JointCommand
 from physai.sim.simulator import Simulator
 
 try:  # the compiled steady-state path; frame by frame (the reference) without it
