@@ -13,7 +13,7 @@ $(STAMP): requirements.txt setup.py scripts/setup.sh src/physai/drivers/_cancore
 demo: $(STAMP)  ## main job: the closed loop — shipped balance policy drives the MuJoCo biped through ROS 2 nodes
 	rm -rf out/demo_bag out/demo.mp4
 	$(VENV)/bin/physai launch sim robot:=testbed_biped policy:=policies/biped_balance/policy.onnx \
-		mode:=realtime sim_time:=20 push:=0.3 record:=out/demo_bag video:=out/demo.mp4
+		mode:=realtime max_sim_time_s:=20 push_velocity_m_s:=0.3 record:=out/demo_bag video:=out/demo.mp4
 
 test: $(STAMP)  ## the whole test suite (ruff, import layers, unit, sim, packaging)
 	$(VENV)/bin/ruff check .

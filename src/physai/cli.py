@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
+from physai.fields import add_config_arguments
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -105,22 +107,11 @@ def _cmd_bench_sim(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from physai.rl.train import TrainConfig, set_field, train
+    from physai.fields import config_from_arguments
+    from physai.rl.config import TrainConfig, set_field
+    from physai.rl.train import train
 
-    config = TrainConfig(
-        task=args.task,
-        robot=args.robot,
-        algo=args.algo,
-        steps=args.steps,
-        n_envs=args.n_envs,
-        device=args.device,
-        seed=args.seed,
-        out=args.out,
-        resume=args.resume,
-        sim_threads=args.sim_threads,
-        checkpoint_every=args.checkpoint_every,
-        overrides=_overrides(args.set),
-    )
+    config = config_from_arguments(TrainConfig, args, args.config_fields, overrides=_overrides(args.set))
     for item in args.hp:
         key, _, value = item.partition("=")
         set_field(config, f"{args.algo}.{key}", value)
@@ -177,25 +168,18 @@ def _cmd_bench_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    from physai.fields import config_from_arguments
     from physai.rl.sweep import SweepConfig, parse_grid, parse_seeds, run_sweep
     from physai.values import parse_value
 
-    config = SweepConfig(
-        task=args.task,
-        robot=args.robot,
+    config = config_from_arguments(
+        SweepConfig,
+        args,
+        args.config_fields,
         seeds=parse_seeds(args.seeds),
-        grid=parse_grid(args.set_grid),
-        algo=args.algo,
-        steps=args.steps,
-        n_envs=args.n_envs,
-        device=args.device,
+        grid=parse_grid(args.grid),
         settings={f"{args.algo}.{k}": parse_value(v) for k, _, v in (h.partition("=") for h in args.hp)},
-        overrides=_overrides(args.override),
-        eval_episodes=args.eval_episodes,
-        metric=args.metric,
-        name=args.name,
-        ray_address=args.ray_address,
-        cpus_per_trial=args.cpus_per_trial,
+        overrides=_overrides(args.set),
     )
     result = run_sweep(config)
     print(f"best: {result.best['policy']} ({config.metric} {result.best[config.metric]}); table: {result.csv_path}")
@@ -213,6 +197,17 @@ def _cmd_sim2sim(args: argparse.Namespace) -> int:
         with open(args.json, "w") as f:
             json.dump(dataclasses.asdict(report), f, indent=2)
     return 0
+
+
+def _launch_arguments_table(spec: dict) -> str:
+    """Launch arguments as `name:=default  help` lines (the help wrapped under the name)."""
+    import textwrap
+
+    lines = ["launch arguments (NAME:=VALUE; defaults shown):"]
+    for key, (default, text) in spec.items():
+        lines.append(f"  {key}:={default!r}")
+        lines.extend(textwrap.wrap(text, width=100, initial_indent="      ", subsequent_indent="      "))
+    return "\n".join(lines)
 
 
 def _cmd_launch(args: argparse.Namespace) -> int:
@@ -438,17 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
         "config.yaml (resolved), tb/ (TensorBoard, reward terms included), checkpoints/, model.zip and "
         "policy.onnx with the observation/action contract embedded and checked against torch.",
     )
-    p.add_argument("task", help="env id, e.g. physai/Balance-v0 or physai/Reach-v0")
-    p.add_argument("--robot", help="robot (default: the task's)")
-    p.add_argument("--algo", choices=("ppo", "sac"), default="ppo")
-    p.add_argument("--steps", type=int, default=1_000_000, help="total env steps (default: %(default)s)")
-    p.add_argument("--n-envs", type=int, default=32, help="worlds in the batch (default: %(default)s)")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs/run", help="run folder (default: %(default)s)")
-    p.add_argument("--resume", action="store_true", help="continue from the newest model/checkpoint in --out")
-    p.add_argument("--sim-threads", type=int, default=0, help="MuJoCo threads (0: all CPUs)")
-    p.add_argument("--checkpoint-every", type=int, default=200_000, help="env steps between checkpoints")
+    from physai.rl.config import TrainConfig
+
+    p.set_defaults(config_fields=add_config_arguments(p, TrainConfig, positional=("task",)))
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override, e.g. push.enabled=false"
     )
@@ -465,49 +452,46 @@ def build_parser() -> argparse.ArgumentParser:
         "Without --ray-address a local Ray is started on this machine's CPUs, bound to loopback, no dashboard; "
         "with one (or 'auto'), trials go to that cluster, GPUs included when it has them.",
     )
-    p.add_argument("task", help="env id")
-    p.add_argument("--robot", help="robot (default: the task's)")
-    p.add_argument("--seeds", default="0", help="e.g. 0-3 or 0,2,5 (default: %(default)s)")
+    from physai.rl.sweep import SweepConfig
+
+    fields = add_config_arguments(p, SweepConfig, positional=("task",))
+    p.set_defaults(config_fields=fields)
+    p.add_argument("--seeds", default="0", help="training seeds, e.g. 0-3 or 0,2,5 (default: %(default)s)")
+    p.add_argument(
+        "--grid", action="append", default=[], metavar="KEY=V1,V2", help="grid axis, e.g. ppo.learning_rate=3e-4,1e-3"
+    )
     p.add_argument(
         "--set",
-        dest="set_grid",
         action="append",
         default=[],
-        metavar="KEY=V1,V2",
-        help="grid axis, e.g. ppo.learning_rate=3e-4,1e-3",
+        metavar="KEY=VALUE",
+        help="task YAML override for every trial (as in train)",
     )
     p.add_argument(
-        "--override", action="append", default=[], metavar="KEY=VALUE", help="task YAML override for all trials"
+        "--hp", action="append", default=[], metavar="KEY=VALUE", help="fixed hyperparameter for every trial"
     )
-    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="fixed hyperparameter for all trials")
-    p.add_argument("--algo", choices=("ppo", "sac"), default="ppo")
-    p.add_argument("--steps", type=int, default=1_000_000)
-    p.add_argument("--n-envs", type=int, default=32)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--eval-episodes", type=int, default=10)
-    p.add_argument("--metric", default="mean_return", help="eval metric to rank by (default: %(default)s)")
-    p.add_argument("--name", default="default", help="sweep name → runs/sweep_NAME")
-    p.add_argument("--ray-address", help="Ray cluster address or 'auto' (default: a local Ray on loopback)")
-    p.add_argument("--cpus-per-trial", type=int, default=1)
     p.set_defaults(handler=_cmd_sweep)
 
     from physai.bringup.sets import LAUNCH_ARGUMENTS
 
-    described = "; ".join(
-        f"{name}: " + ", ".join(f"{k}:={d!r} ({h})" for k, (d, h) in spec.items())
-        for name, spec in LAUNCH_ARGUMENTS.items()
-    )
-    p = sub.add_parser(
+    launch = sub.add_parser(
         "launch",
         help="start a bringup's ROS 2 nodes (same nodes and params as `ros2 launch physai NAME.launch.py`)",
         description="Start the nodes of bringup NAME as processes with one params YAML, DDS confined to localhost "
-        "(ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST unless set). Extra arguments: duration:=S (stop after S "
-        "seconds), video:=FILE.mp4 (render the recorded run afterwards). Prints a summary when recording. "
-        f"Arguments — {described}",
+        "(ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST unless set). `physai launch NAME --help` lists its arguments.",
     )
-    p.add_argument("name", choices=sorted(LAUNCH_ARGUMENTS), help="bringup")
-    p.add_argument("arguments", nargs="*", metavar="NAME:=VALUE", help="launch arguments")
-    p.set_defaults(handler=_cmd_launch)
+    sets = launch.add_subparsers(dest="name", required=True, metavar="NAME")
+    for name, spec in LAUNCH_ARGUMENTS.items():
+        p = sets.add_parser(
+            name,
+            help=f"the {name} node set",
+            description=f"Start the {name} node set. Extra arguments: duration:=S (stop after S seconds), "
+            "video:=FILE.mp4 (render the recorded run afterwards). Prints a summary when recording.",
+            epilog=_launch_arguments_table(spec),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("arguments", nargs="*", metavar="NAME:=VALUE", help="launch arguments (below)")
+        p.set_defaults(handler=_cmd_launch)
 
     p = sub.add_parser("record", help="record every physai topic into a rosbag2 MCAP bag (or --info on a bag)")
     p.add_argument("bag", help="bag directory to create (or to inspect with --info)")

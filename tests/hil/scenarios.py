@@ -139,7 +139,7 @@ def stand(seconds: str = "20") -> dict:
     """The shipped policy through the CAN path for `seconds` of plant time, pushed, with a bus tap."""
     work = Path(tempfile.mkdtemp(prefix="hil-stand-"))
     tap = BusTap()
-    args = {"policy": POLICY, "sim_time": seconds, "push": "0.3", "record": str(work / "bag")}
+    args = {"policy": POLICY, "max_sim_time_s": seconds, "push_velocity_m_s": "0.3", "record": str(work / "bag")}
     result = launch("hil", args, duration_s=float(seconds) * 3 + 30, run_dir=work / "run")
     tap.stop()
     summary = summarize(work / "bag")
@@ -168,9 +168,9 @@ def fault(spec: str, start_s: str = "2.0") -> dict:
     faults = ",".join(p for p in [spec, f"start_s={start_s}" if "start_s" not in spec else ""] if p)
     args = {
         "policy": POLICY,
-        "sim_time": str(float(start_s) + 2.0),
+        "max_sim_time_s": str(float(start_s) + 2.0),
         "faults": faults,
-        "push": "0.3",  # pushes at plant time 3 s, 6 s, …: the policy's commands move
+        "push_velocity_m_s": "0.3",  # pushes at plant time 3 s, 6 s, …: the policy's commands move
         "record": str(work / "bag"),
         "record_topics": "/diagnostics",
     }
@@ -278,7 +278,7 @@ def kill_policy_mid_stand() -> dict:
     exit-motor-mode frame until the operator stop, and nothing outside the limits reaches the wire."""
     tap = BusTap()
     _node, close, statuses = _probe()
-    procs, _ = _probe_nodes({"push": "0.0"})
+    procs, _ = _probe_nodes({"push_velocity_m_s": "0.0"})
     try:
         active = _wait_mode(statuses, "active", 0.0, 40)
         time.sleep(2.0)  # standing

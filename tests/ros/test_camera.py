@@ -23,9 +23,9 @@ def test_tracking_camera_publishes_images_and_camera_info_while_the_loop_runs(tm
     bag = tmp_path / "bag"
     args = {
         "policy": str(BALANCE_POLICY),
-        "sim_time": "4",
+        "max_sim_time_s": "4",
         "camera": "tracking",
-        "camera_rate": "5",
+        "camera_rate_hz": "5",
         "record": str(bag),
         "record_topics": TOPICS,
     }
@@ -54,7 +54,7 @@ def test_tracking_camera_publishes_images_and_camera_info_while_the_loop_runs(tm
 
 
 def test_unknown_camera_is_refused_at_start_naming_the_cameras(tmp_path):
-    args = {"robot": "testbed_arm", "camera": "nope", "sim_time": "1"}
+    args = {"robot": "testbed_arm", "camera": "nope", "max_sim_time_s": "1"}
     result = launch("sim", args, duration_s=30, run_dir=tmp_path / "run")
     assert result.exit_code == 1
     assert "parameter 'camera' is 'nope'; expected 'tracking' or a camera of the model" in result.failed

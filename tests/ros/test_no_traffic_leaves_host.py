@@ -275,7 +275,7 @@ def test_a_launch_sends_nothing_off_this_host(sniffer, tmp_path):
         "robot:=testbed_biped",
         f"policy:={BALANCE_POLICY}",
         "mode:=realtime",
-        f"sim_time:={RUN_SIM_S}",
+        f"max_sim_time_s:={RUN_SIM_S}",
     ]
     ports: set[tuple[str, int]] = set()
     with (tmp_path / "launch.log").open("wb") as log:

@@ -34,7 +34,13 @@ TIMEOUT_S = 0.05
 @pytest.mark.parametrize("mode", ["lockstep", "realtime"])
 def test_shipped_policy_keeps_biped_up_for_20s(mode, tmp_path):
     bag = tmp_path / "bag"
-    args = {"policy": str(BALANCE_POLICY), "mode": mode, "sim_time": "20", "push": "0.3", "record": str(bag)}
+    args = {
+        "policy": str(BALANCE_POLICY),
+        "mode": mode,
+        "max_sim_time_s": "20",
+        "push_velocity_m_s": "0.3",
+        "record": str(bag),
+    }
     result = launch("sim", args, duration_s=60, run_dir=tmp_path / "run")
     assert result.exit_code == 0, result.failed
     summary = summarize(bag)
@@ -212,7 +218,7 @@ def test_recording_is_readable_by_mcap_and_rosbags_and_survives_sigkill(tmp_path
     from rosbags.rosbag2 import Reader
 
     bag = tmp_path / "bag"
-    args = {"policy": str(BALANCE_POLICY), "mode": "lockstep", "sim_time": "3", "record": str(bag)}
+    args = {"policy": str(BALANCE_POLICY), "mode": "lockstep", "max_sim_time_s": "3", "record": str(bag)}
     assert launch("sim", args, duration_s=60, run_dir=tmp_path / "run").exit_code == 0
     counts = message_counts(bag)
     with Reader(bag) as reader:  # rosbags validates metadata.yaml and reads the mcap

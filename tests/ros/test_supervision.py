@@ -90,7 +90,7 @@ def run_sim(
     args = {
         "policy": str(BALANCE_POLICY),
         "mode": "realtime",
-        "sim_time": sim_time,
+        "max_sim_time_s": sim_time,
         "record": str(bag),
         "timeout_s": str(COMMAND_TIMEOUT_S),
         **extra,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from physai.rl.config import TrainConfig
 from physai.rl.sweep import SweepConfig, apply_setting, check_config, parse_grid, parse_seeds, run_sweep, trial_configs
-from physai.rl.train import TrainConfig
 
 
 def test_parse_seeds():

@@ -92,3 +92,58 @@ def test_help_explains(argv, capsys):
         main(argv)
     assert info.value.code == 0
     assert len(capsys.readouterr().out) > 200
+
+
+def _help(argv, capsys) -> str:
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--help"])
+    assert info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())  # argparse wraps lines: compare word sequences
+
+
+@pytest.mark.parametrize(("command", "config"), [("train", "TrainConfig"), ("sweep", "SweepConfig")])
+def test_train_and_sweep_options_are_the_config_fields_with_their_defaults_and_docs(command, config, capsys):
+    import dataclasses
+
+    from physai.fields import field_docs
+    from physai.rl import config as train_config
+    from physai.rl import sweep
+
+    cls = getattr(train_config if config == "TrainConfig" else sweep, config)
+    text = _help([command], capsys)
+    docs = field_docs(cls)
+    scalars = [f for f in dataclasses.fields(cls) if isinstance(f.default, (bool, int, float, str, type(None)))]
+    assert len(scalars) >= 10
+    for f in scalars:
+        if f.name != "task":
+            flag = f.name.replace("_", "-")
+            assert f"--{flag}" in text or f"--no-{flag}" in text, f.name
+        assert " ".join(docs[f.name].split()) in text, f.name
+        if not isinstance(f.default, bool):
+            assert f"(default: {'none' if f.default is None else f.default})" in text, f.name
+
+
+@pytest.mark.parametrize("set_name", ["sim", "hil", "robot"])
+def test_launch_arguments_are_the_nodes_parameters_with_their_defaults_and_docs(set_name, capsys):
+    import dataclasses
+
+    from physai.bringup.sets import LAUNCH_ARGUMENTS, SET_ARGUMENTS, bringup
+    from physai.fields import field_docs
+    from physai.ros.node_config import DriverNodeConfig, MotorSimNodeConfig, SimNodeConfig
+
+    configs = {"sim_node": SimNodeConfig, "driver_node": DriverNodeConfig, "motor_sim_node": MotorSimNodeConfig}
+    spec = LAUNCH_ARGUMENTS[set_name]
+    declared: dict[str, set[tuple]] = {}  # argument → (default, doc) of each node parameter of that name
+    for node in bringup(set_name, {}):
+        cls = configs.get(node.name)
+        if cls is None:
+            continue
+        defaults, docs = {f.name: f.default for f in dataclasses.fields(cls)}, field_docs(cls)
+        for name in (set(spec) - set(SET_ARGUMENTS)) & set(defaults):
+            declared.setdefault(name, set()).add((defaults[name], docs[name]))
+    assert set(declared) == set(spec) - set(SET_ARGUMENTS)  # every other argument is a node parameter
+    for name, sources in declared.items():
+        assert spec[name] in sources, f"{name}: launch {spec[name]!r}; the nodes' {sorted(sources)}"
+    text = _help(["launch", set_name], capsys)
+    for name, (default, doc) in spec.items():
+        assert f"{name}:={default!r}" in text and " ".join(doc.split()) in text, name

@@ -42,14 +42,16 @@ def run(seconds: float = 20.0, json_path: str | Path | None = None) -> dict:
     os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(100, 200)))
     work = Path(tempfile.mkdtemp(prefix="physai-bench-ros-"))
     figures: dict[str, Any] = {}
-    lockstep = _launch_summary(work / "lockstep", {"mode": "lockstep", "sim_time": str(seconds * 2)}, seconds * 4)
+    lockstep = _launch_summary(work / "lockstep", {"mode": "lockstep", "max_sim_time_s": str(seconds * 2)}, seconds * 4)
     figures["state_to_command_latency_us"] = {
         "p50": float(lockstep["state_to_command_us_p50"]),
         "p99": float(lockstep["state_to_command_us_p99"]),
     }
     lateness = {}
     for label, rt in (("no_rt", "false"), ("rt", "true")):
-        values = _launch_summary(work / label, {"mode": "realtime", "sim_time": str(seconds), "rt": rt}, seconds * 3)
+        values = _launch_summary(
+            work / label, {"mode": "realtime", "max_sim_time_s": str(seconds), "realtime_priority": rt}, seconds * 3
+        )
         lateness[label] = {
             "p50": float(values["lateness_p50_us"]),
             "p99": float(values["lateness_p99_us"]),

@@ -1,7 +1,8 @@
-"""The node sets (sim now; hil and robot come with the hardware path) and their launch arguments."""
+"""The node sets (sim, hil, robot) and their launch arguments; node-parameter arguments come from the nodes' configs."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -10,6 +11,8 @@ from typing import Any
 import yaml
 
 from physai.control.rate_loop import FIFO_PRIORITY_ENV
+from physai.fields import field_docs
+from physai.ros.node_config import DriverNodeConfig, MotorSimNodeConfig, SimNodeConfig
 from physai.values import bag_directory, parse_value
 
 
@@ -66,60 +69,57 @@ RESPAWN_ARGUMENTS: dict[str, tuple[Any, str]] = {
 }
 """Launch arguments of every set with a policy node (launch_ros Node respawn / respawn_delay)."""
 
+RECORD_ARGUMENTS: dict[str, tuple[Any, str]] = {
+    "record": ("", "bag directory to record every topic into (rosbag2 MCAP; x.mcap: the bag x); empty: none"),
+    "record_topics": ("", "comma-separated topics to record (empty: all physai topics but the camera)"),
+}
+"""Launch arguments of every set: a recorder_node when `record` is given."""
+
+
+def node_arguments(cls: type, *names: str) -> dict[str, tuple[Any, str]]:
+    """Launch arguments that are node parameters of the same name: (default, docstring) from the node's config.
+
+    The config dataclass (physai.ros.node_config) is the only source of both, so `physai launch --help`,
+    the launch files and `ros2 param describe` cannot disagree.
+    """
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    docs = field_docs(cls)
+    return {name: (defaults[name], docs[name]) for name in names}
+
+
 LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
     "sim": {
-        "robot": ("testbed_biped", "robot name or robot.yaml path"),
-        "policy": ("", "policy.onnx (its contract gives gains and rates); empty: no policy node"),
-        "mode": ("realtime", "realtime | lockstep"),
-        "scene": ("flat", "scene in sim_envs/scenes or an MJCF path"),
-        "seed": (0, "reset seed of the simulator"),
-        "timeout_s": (0.05, "command timeout of the safety guard (s)"),
-        "rt": (True, "try SCHED_FIFO / mlockall for the sim loop (reported on /diagnostics when refused)"),
+        **node_arguments(SimNodeConfig, "robot"),
+        "policy": ("", "policy.onnx run by policy_node (its contract gives gains and rates); empty: no policy node"),
+        **node_arguments(SimNodeConfig, "mode", "scene", "seed", "timeout_s", "soft_start_s", "realtime_priority"),
         "loop_cpu": ("auto", LOOP_CPU_HELP),
-        "sim_time": (0.0, "stop the run after this much sim time (s); 0 = run until stopped"),
-        "push": (0.0, "push disturbances: base velocity change per push (m/s), every 3 s; 0 = none"),
-        "push_schedule": ("", "exact pushes as JSON [[t_s, dvx, dvy], ...] (used by sim2sim)"),
-        "soft_start": (0.5, "soft-start ramp of the safety guard (s)"),
-        "record": ("", "bag directory to record every topic into (rosbag2 MCAP; x.mcap: the bag x); empty: none"),
-        "record_topics": ("", "comma-separated topics to record (empty: all physai topics but the camera)"),
-        "camera": ("", "publish /camera/image_raw + camera_info: an MJCF camera name or tracking; empty: none"),
-        "camera_rate": (10.0, "camera images per second (≤ 30, rendered off the control thread)"),
+        **node_arguments(SimNodeConfig, "max_sim_time_s", "push_velocity_m_s", "push_interval_s", "push_schedule"),
+        **node_arguments(SimNodeConfig, "camera", "camera_rate_hz"),
+        **RECORD_ARGUMENTS,
+        **RESPAWN_ARGUMENTS,
+    },
+    "hil": {
+        **node_arguments(DriverNodeConfig, "robot"),
+        "policy": ("", "policy.onnx run by policy_node (its contract gives gains and rates); empty: no policy node"),
+        **node_arguments(DriverNodeConfig, "hardware", "rate_hz", "timeout_s", "realtime_priority"),
+        "loop_cpu": ("none", LOOP_CPU_HELP + " (for driver_node; none by default: the plant must keep real time too)"),
+        **node_arguments(MotorSimNodeConfig, "bus_channel", "faults", "seed", "max_sim_time_s", "push_velocity_m_s"),
+        **RECORD_ARGUMENTS,
+        **RESPAWN_ARGUMENTS,
+    },
+    "robot": {
+        **node_arguments(DriverNodeConfig, "robot"),
+        "policy": ("", "policy.onnx run by policy_node; empty: no policy (the driver holds damping)"),
+        **node_arguments(DriverNodeConfig, "hardware", "rate_hz", "timeout_s", "realtime_priority"),
+        "loop_cpu": ("auto", LOOP_CPU_HELP),
+        **RECORD_ARGUMENTS,
         **RESPAWN_ARGUMENTS,
     },
 }
-LAUNCH_ARGUMENTS["hil"] = {
-    "robot": ("testbed_biped", "robot name or robot.yaml path"),
-    "policy": ("", "policy.onnx run by policy_node (its contract gives gains and rates)"),
-    "hardware": ("", "hardware YAML (empty: robot_descriptions/<robot>/hardware.yaml)"),
-    "channel": (
-        "239.74.163.2",
-        "multicast group[:port] of the virtual CAN buses (datagram, every bus on it; inside the launch's network namespace)",
-    ),
-    "faults": ("", "fault injection for the virtual motors, e.g. drop_pct=5,silent_motor=left_knee"),
-    "rate_hz": (500.0, "driver loop rate (Hz)"),
-    "timeout_s": (0.05, "command timeout of the safety guard (s)"),
-    "push": (0.0, "push disturbances on the plant: base velocity change per push (m/s), every 3 s; 0 = none"),
-    "sim_time": (0.0, "stop after this much plant time (s); 0 = run until stopped"),
-    "seed": (0, "reset seed of the plant"),
-    "rt": (True, "try SCHED_FIFO / mlockall for the loops"),
-    "loop_cpu": ("none", LOOP_CPU_HELP + " (for driver_node; none by default: the plant must keep real time too)"),
-    "record": ("", "bag directory to record every topic into (x.mcap: the bag x); empty: no recording"),
-    "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
-    **RESPAWN_ARGUMENTS,
-}
-LAUNCH_ARGUMENTS["robot"] = {
-    "robot": ("testbed_biped", "robot name or robot.yaml path"),
-    "policy": ("", "policy.onnx run by policy_node; empty: no policy (driver holds damping)"),
-    "hardware": ("", "hardware YAML (empty: robot_descriptions/<robot>/hardware.yaml)"),
-    "rate_hz": (500.0, "driver loop rate (Hz)"),
-    "timeout_s": (0.05, "command timeout of the safety guard (s)"),
-    "rt": (True, "try SCHED_FIFO / mlockall for the driver loop"),
-    "loop_cpu": ("auto", LOOP_CPU_HELP),
-    "record": ("", "bag directory to record every topic into (x.mcap: the bag x); empty: no recording"),
-    "record_topics": ("", "comma-separated topics to record (empty: all physai topics)"),
-    **RESPAWN_ARGUMENTS,
-}
 """Per set: argument → (default, help). Values given as strings are converted to the default's type."""
+SET_ARGUMENTS = ("policy", "loop_cpu", *RECORD_ARGUMENTS, *RESPAWN_ARGUMENTS)
+"""Arguments about the set as a whole (which nodes run, where, recorded, respawned); every other argument is a
+node parameter of the same name, with that node's default and docstring (`node_arguments`)."""
 
 
 def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
@@ -136,14 +136,15 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "scene": args["scene"],
                 "seed": args["seed"],
                 "timeout_s": args["timeout_s"],
-                "push_velocity_m_s": args["push"],
+                "push_velocity_m_s": args["push_velocity_m_s"],
+                "push_interval_s": args["push_interval_s"],
                 "push_schedule": args["push_schedule"],
-                "soft_start_s": args["soft_start"],
-                "max_sim_time_s": args["sim_time"],
-                "realtime_priority": args["rt"],
+                "soft_start_s": args["soft_start_s"],
+                "max_sim_time_s": args["max_sim_time_s"],
+                "realtime_priority": args["realtime_priority"],
                 "loop_cpu": args["loop_cpu"],
                 "camera": args["camera"],
-                "camera_rate_hz": args["camera_rate"],
+                "camera_rate_hz": args["camera_rate_hz"],
                 "lockstep_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
                 **_recorder_wait(args, ("/odom", "/joint_states", "/imu/data", "/clock", "/diagnostics")),
             },
@@ -168,7 +169,7 @@ def _recorder_wait(args: Mapping[str, Any], published: tuple[str, ...]) -> dict[
 
 
 HIL_PRIORITIES = {"motor_sim_node": 60, "driver_node": 60, "policy_node": 85, "recorder_node": 20}
-"""SCHED_FIFO priority of each hil process once its node is built, DDS threads included (with rt:=true). The
+"""SCHED_FIFO priority of each hil process once its node is built, DDS threads included (realtime_priority:=true). The
 plant and driver loops (80) and their callbacks (70) share both CPUs with everything else there: the policy is
 above them (a step is ~1 ms at 50 Hz; at 65, below them, steps were held back past the 50 ms command timeout
 and latched the robot into damping), their DDS threads just below, so commands and replies are delivered while
@@ -198,7 +199,7 @@ def _driver(args: Mapping[str, Any], bus: Mapping[str, str]) -> NodeLaunch:
         "policy": args["policy"],
         "rate_hz": args["rate_hz"],
         "timeout_s": args["timeout_s"],
-        "realtime_priority": args["rt"],
+        "realtime_priority": args["realtime_priority"],
         "loop_cpu": args["loop_cpu"],
         **bus,
     }
@@ -206,22 +207,24 @@ def _driver(args: Mapping[str, Any], bus: Mapping[str, str]) -> NodeLaunch:
 
 
 def _hil(args: Mapping[str, Any]) -> list[NodeLaunch]:
-    bus = {"bus_interface": "datagram", "bus_channel": args["channel"]}
+    bus = {"bus_interface": "datagram", "bus_channel": args["bus_channel"]}
     plant = {
         "robot": args["robot"],
         "hardware": args["hardware"],
         "faults": args["faults"],
-        "push_velocity_m_s": args["push"],
-        "max_sim_time_s": args["sim_time"],
+        "push_velocity_m_s": args["push_velocity_m_s"],
+        "max_sim_time_s": args["max_sim_time_s"],
         "seed": args["seed"],
-        "realtime_priority": args["rt"],
+        "realtime_priority": args["realtime_priority"],
         **_recorder_wait(args, ("/odom", "/imu/data", "/clock", "/diagnostics")),
         **bus,
     }
     plant_node = NodeLaunch("motor_sim_node", "motor_sim_node", "physai.ros.motor_sim_node", plant, actuator=True)
     nodes = [plant_node, _driver(args, bus)]
     nodes = _policy_and_recorder(args, nodes)
-    return [replace(n, fifo_priority=HIL_PRIORITIES.get(n.name, 0)) for n in nodes] if args["rt"] else nodes
+    return (
+        [replace(n, fifo_priority=HIL_PRIORITIES.get(n.name, 0)) for n in nodes] if args["realtime_priority"] else nodes
+    )
 
 
 def _robot(args: Mapping[str, Any]) -> list[NodeLaunch]:

@@ -131,9 +131,9 @@ def _ros_episode(policy: str | Path, env: Any, pushes: list[list[float]], steps:
         "robot": env.robot_spec.name,
         "policy": str(policy),
         "mode": "lockstep",
-        "sim_time": str(steps * env.contract.control_dt_s + 1e-6),
+        "max_sim_time_s": str(steps * env.contract.control_dt_s + 1e-6),
         "push_schedule": json.dumps(pushes),
-        "soft_start": "0",
+        "soft_start_s": "0",
         "record": str(bag),
     }
     result = launch("sim", args, duration_s=120, run_dir=folder / "run")

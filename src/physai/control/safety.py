@@ -74,13 +74,13 @@ class Event(enum.Enum):
 
 @dataclass(frozen=True)
 class GuardConfig:
-    """SafetyGuard settings (node parameters)."""
+    """SafetyGuard settings: the one source of their defaults (sim_node and driver_node parameters take them)."""
 
     timeout_s: float = 0.05
     """No valid command for this long (s) → damping. 2.5 periods of a 50 Hz policy."""
     damping_kd_scale: float = 1.0
     """Damping gain = this × the joint's default kd (N·m·s/rad)."""
-    soft_start_s: float = 1.0
+    soft_start_s: float = 0.5
     """Ramp duration (s) from the measured pose to the first commanded pose after (re)arming."""
     max_gain_scale: float = 3.0
     """Commanded kp/kd are clamped to [0, this × default gain]."""

@@ -38,6 +38,7 @@ import yaml
 from physai.drivers import mit, robstride
 from physai.drivers.busload import BusLoad, BusLoadError, bus_load, check_bus_loads
 from physai.drivers.limits import MotorLimits
+from physai.errors import FieldError
 from physai.robot.spec import RobotSpec
 
 PROTOCOLS = ("mit", "robstride")
@@ -48,12 +49,8 @@ FRAME_BYTES = 8
 """Data bytes of every command and reply frame (MIT and Robstride)."""
 
 
-class HardwareConfigError(ValueError):
+class HardwareConfigError(FieldError):
     """A hardware YAML that cannot be used; the message names the file, the field, the value and the expectation."""
-
-    def __init__(self, source: str, field: str, value: Any, expected: str) -> None:
-        self.source, self.field = source, field
-        super().__init__(f"{source}: field '{field}' is {value!r}; expected {expected}")
 
 
 def _frozen_array(values: list[float]) -> np.ndarray:

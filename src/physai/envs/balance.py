@@ -17,6 +17,7 @@ from physai.envs.config import BalanceConfig
 from physai.envs.gym_env import PhysaiEnv
 from physai.envs.task import VecTask
 from physai.robot.state import FallRule, RobotState, tilt_rad
+from physai.sim.push import draw_push
 
 BALANCE_TERMS = (
     ObservationTerm("base_ang_vel", scale=0.25),
@@ -66,9 +67,7 @@ class BalanceTask(VecTask):
         now = self.sim.time_s
         self.pushed = now + 1e-9 >= self.next_push_s
         for world in np.flatnonzero(self.pushed):
-            rng, push = self.rngs[world], self.config.push
-            speed, heading = rng.uniform(*push.velocity_m_s), rng.uniform(0.0, 2.0 * np.pi)
-            dv = speed * np.array([np.cos(heading), np.sin(heading)])
+            dv = draw_push(self.rngs[world], self.config.push.velocity_m_s)
             self.sim.qvel[world, self._base_dof : self._base_dof + 2] += dv  # world-frame velocity of the free joint
             self.push_log.append((int(world), float(now[world]), float(dv[0]), float(dv[1])))
             self._schedule_push(int(world), float(now[world]))

@@ -19,16 +19,13 @@ from typing import Any, TypeVar
 
 import yaml
 
+from physai.errors import FieldError
 from physai.paths import data_root
 from physai.robot.state import FALL
 
 
-class TaskConfigError(ValueError):
+class TaskConfigError(FieldError):
     """A task YAML that cannot be used; the message names the file, the field, the value and what was expected."""
-
-    def __init__(self, source: str, field: str, value: Any, expected: str) -> None:
-        self.source, self.field, self.value, self.expected = source, field, value, expected
-        super().__init__(f"{source}: field '{field}' is {value!r}; expected {expected}")
 
 
 # ---- building blocks ------------------------------------------------------------------------------------------

@@ -27,15 +27,19 @@ import types
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from physai.errors import FieldError
+
 __all__ = ["FaultConfig", "FaultConfigError"]
 
 
-class FaultConfigError(ValueError):
+class FaultConfigError(FieldError):
     """A fault specification that cannot be used; the message names the key, the value and the expectation."""
 
+    kind = "fault"
+
     def __init__(self, key: str, value: Any, expected: str) -> None:
-        self.key, self.value, self.expected = key, value, expected
-        super().__init__(f"fault '{key}' is {value!r}; expected {expected}")
+        super().__init__("", key, value, expected)
+        self.key = key
 
 
 _PERCENT = ("drop_pct", "duplicate_pct", "reorder_pct", "corrupt_pct")

@@ -21,26 +21,37 @@ result.json, progress.csv, TensorBoard) under `<sweep>/tune`; Ray's session logs
 from __future__ import annotations
 
 import copy
-import csv
-import dataclasses
-import io
 import itertools
-import json
 import math
-import os
-import re
 import signal
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from physai.rl.config import TrainConfig
+from physai.rl.ray_session import ray_session
+from physai.rl.sweep_grid import (
+    RESERVED_KEYS,
+    apply_setting,
+    canonical_key,
+    combo_key,
+    parse_grid,
+    parse_seeds,
+    trial_name,
+)
+from physai.rl.sweep_results import ROW_KEYS, SweepResult, rank_key, write_results
 
-from physai.rl.train import TrainConfig, set_field
-from physai.values import parse_value
+__all__ = [
+    "RESERVED_KEYS",
+    "SweepConfig",
+    "SweepResult",
+    "check_config",
+    "parse_grid",
+    "parse_seeds",
+    "run_sweep",
+    "trial_configs",
+]
 
 METRICS_MAX = ("mean_return", "success_rate", "mean_episode_seconds")
 """Eval metrics ranked best-first by default when larger."""
@@ -48,9 +59,6 @@ METRICS_MIN = ("fall_rate", "std_return", "vel_tracking_error_mps")
 """Eval metrics ranked best-first by default when smaller."""
 METRICS = METRICS_MAX + METRICS_MIN
 """The scalar EvalReport fields a sweep can rank by (success_rate: Reach only; vel_tracking_error_mps: Walk)."""
-RESERVED_KEYS = ("seed", "out", "resume", "task")
-"""TrainConfig fields a grid or the fixed settings may not set (the sweep owns them; seeds go in `seeds`)."""
-LOOPBACK = "127.0.0.1"
 
 
 @dataclass
@@ -116,110 +124,6 @@ class SweepConfig:
         return self.mode or ("min" if self.metric in METRICS_MIN else "max")
 
 
-@dataclass(frozen=True)
-class SweepResult:
-    """What `run_sweep` produced; `rows` are the finished trials ranked best-first by `metric`."""
-
-    folder: Path
-    metric: str
-    mode: str
-    grid_keys: list[str]
-    rows: list[dict[str, Any]]
-    """Per trial: rank, trial, seed, the grid values (by dotted key), the eval metrics, steps, train_s,
-    steps_per_s, device, node_ip, run_dir, policy, tune_trial_id."""
-    errors: list[dict[str, Any]]
-    """Failed trials: trial, seed, grid values, error (text)."""
-    csv_path: Path
-    json_path: Path
-    ray_address: str
-    """GCS address of the Ray cluster the sweep ran on (127.0.0.1:PORT for a local Ray)."""
-    wall_s: float
-
-    @property
-    def best(self) -> dict[str, Any]:
-        """The best trial's row."""
-        if not self.rows:
-            raise ValueError("no trial finished")
-        return self.rows[0]
-
-    def table(self) -> str:
-        """Fixed-width table of the ranked trials (and failures below it)."""
-        metric_cols = [self.metric] + [m for m in ("mean_return", "fall_rate") if m != self.metric]
-        columns = ["rank", "trial", "seed", *self.grid_keys, *metric_cols, "steps", "train_s", "policy"]
-        lines = [[str(c) for c in columns]]
-        lines += [[_cell(row.get(c)) for c in columns] for row in self.rows]
-        widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
-        text = [
-            "  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip() for line in lines
-        ]
-        text.insert(1, "  ".join("-" * width for width in widths))
-        text += [f"FAILED {e['trial']} (seed {e['seed']}): {(e['error'] or '?').splitlines()[-1]}" for e in self.errors]
-        return "\n".join(text)
-
-    def __str__(self) -> str:
-        return self.table()
-
-
-def parse_seeds(text: str) -> list[int]:
-    """Seeds from "0-3" (inclusive), "0,2,5" or a mix ("0-2,7"); duplicates refused."""
-    seeds: list[int] = []
-    for part in text.replace(" ", "").split(","):
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if not match:
-            raise ValueError(f"seeds {text!r}: {part!r} is not N or A-B (non-negative integers)")
-        first, last = int(match[1]), int(match[2] if match[2] is not None else match[1])
-        if last < first:
-            raise ValueError(f"seeds {text!r}: range {part!r} runs backwards")
-        seeds += range(first, last + 1)
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds {text!r}: a seed appears twice")
-    return seeds
-
-
-def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
-    """Grid from `KEY=V1,V2,…` items; values are YAML ("3e-4", "true", "[64,64]"), a YAML list per item.
-
-    >>> parse_grid(["ppo.learning_rate=3e-4,1e-3", "overrides.push.enabled=true,false"])
-    {'ppo.learning_rate': [0.0003, 0.001], 'overrides.push.enabled': [True, False]}
-    """
-    grid: dict[str, list[Any]] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key or not raw.strip():
-            raise ValueError(f"grid {item!r}: expected KEY=V1,V2,… e.g. ppo.learning_rate=3e-4,1e-3")
-        if key in grid:
-            raise ValueError(f"grid {item!r}: {key} is given twice")
-        try:
-            values = parse_value(f"[{raw}]")
-        except yaml.YAMLError as err:
-            raise ValueError(f"grid {item!r}: the values are not YAML ({str(err).splitlines()[0]})") from err
-        grid[key] = values
-    return grid
-
-
-def apply_setting(config: TrainConfig, dotted: str, value: Any) -> None:
-    """Set one dotted setting on `config`: `overrides.a.b` into the nested task overrides, else `set_field`."""
-    head, _, rest = dotted.partition(".")
-    if head == "overrides":
-        if not rest:
-            raise ValueError(f"setting {dotted!r}: expected overrides.<task YAML key>, e.g. overrides.push.enabled")
-        overrides = copy.deepcopy(config.overrides)
-        node = overrides
-        *parents, leaf = rest.split(".")
-        for part in parents:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ValueError(f"setting {dotted!r}: {part} is already set to a value, not a mapping")
-            node = child
-        node[leaf] = copy.deepcopy(value)
-        config.overrides = overrides
-        return
-    if head in RESERVED_KEYS:
-        raise ValueError(f"setting {dotted!r}: the sweep sets {head} (seeds: SweepConfig.seeds)")
-    set_field(config, dotted, yaml.safe_dump(value))
-
-
 def base_train_config(config: SweepConfig) -> TrainConfig:
     """The TrainConfig every trial starts from (before seed, grid values and run folder)."""
     base = TrainConfig(
@@ -248,7 +152,7 @@ def trial_configs(config: SweepConfig) -> list[TrainConfig]:
         trial.seed = seed
         for key, value in zip(config.grid, values, strict=True):
             apply_setting(trial, key, value)
-        trial.out = str(folder / _trial_name(index))
+        trial.out = str(folder / trial_name(index))
         out.append(trial)
     return out
 
@@ -265,7 +169,7 @@ def check_config(config: SweepConfig) -> None:
     for key, values in config.grid.items():
         if not isinstance(values, list) or not values:
             raise ValueError(f"grid {key}: expected a non-empty list of values, got {values!r}")
-        if len({_key(v) for v in values}) != len(values):
+        if len({canonical_key(v) for v in values}) != len(values):
             raise ValueError(f"grid {key}: a value appears twice in {values!r}")
     if config.resolved_mode not in ("max", "min"):
         raise ValueError(f"mode is {config.mode!r}; expected max or min")
@@ -280,7 +184,7 @@ def check_config(config: SweepConfig) -> None:
     for trial in trial_configs(config):  # also checks every key with set_field
         if trial.algo not in ("ppo", "sac"):
             raise ValueError(f"algo is {trial.algo!r}; expected ppo or sac")
-        overrides_key = _key(trial.overrides)
+        overrides_key = canonical_key(trial.overrides)
         if overrides_key not in checked:
             load_task_config(task_type.config_type, task_type.default_config, trial.overrides or None)
             checked.add(overrides_key)
@@ -297,7 +201,7 @@ class _TrialSpec:
     base: TrainConfig
     grid_keys: tuple[str, ...]
     index: dict[str, int]
-    """_combo_key(seed, values) → trial number."""
+    """combo_key(seed, values) → trial number."""
     folder: str
     device: str
     """Device of every trial ("cpu", "cuda", "cuda:N"), resolved against the trial's GPUs."""
@@ -313,7 +217,7 @@ def run_sweep(config: SweepConfig) -> SweepResult:
     folder = config.folder
     folder.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    with _ray_session(config) as ray:
+    with ray_session(config) as ray:
         from ray import tune
 
         address = str(ray.get_runtime_context().gcs_address)
@@ -327,7 +231,7 @@ def run_sweep(config: SweepConfig) -> SweepResult:
         spec = _TrialSpec(
             base=base_train_config(config),
             grid_keys=tuple(config.grid),
-            index={_combo_key(seed, values): i for i, (seed, *values) in enumerate(seeds_values)},
+            index={combo_key(seed, values): i for i, (seed, *values) in enumerate(seeds_values)},
             folder=str(folder),
             device=device,
             eval_episodes=config.eval_episodes,
@@ -367,16 +271,16 @@ def run_sweep(config: SweepConfig) -> SweepResult:
         rows, errors = [], []
         for result in grid:
             trial_config = dict(result.config or {})
-            index = spec.index[_combo_key(trial_config["seed"], [trial_config[k] for k in spec.grid_keys])]
-            head = {"trial": _trial_name(index), "seed": trial_config["seed"]}
+            index = spec.index[combo_key(trial_config["seed"], [trial_config[k] for k in spec.grid_keys])]
+            head = {"trial": trial_name(index), "seed": trial_config["seed"]}
             head.update({key: trial_config[key] for key in spec.grid_keys})
             if result.error is not None or config.metric not in (result.metrics or {}):
                 errors.append({**head, "error": str(result.error or "no metrics reported")})
                 continue
             metrics = result.metrics
-            rows.append({**head, **{key: metrics.get(key) for key in _ROW_KEYS}})
+            rows.append({**head, **{key: metrics.get(key) for key in ROW_KEYS}})
     mode = config.resolved_mode  # ties (e.g. success_rate 0 everywhere) go to the higher mean_return, then trial order
-    rows.sort(key=lambda row: (_rank_key(row[config.metric], mode), _rank_key(row["mean_return"], "max"), row["trial"]))
+    rows.sort(key=lambda row: (rank_key(row[config.metric], mode), rank_key(row["mean_return"], "max"), row["trial"]))
     rows = [{"rank": i + 1, **row} for i, row in enumerate(rows)]
     errors.sort(key=lambda error: error["trial"])
     result = SweepResult(
@@ -391,30 +295,12 @@ def run_sweep(config: SweepConfig) -> SweepResult:
         ray_address=address,
         wall_s=time.perf_counter() - began,
     )
-    _write_results(result, config)
+    write_results(result, config)
     if config.verbose > 0:
         print(result.table())
     if not rows:
         raise RuntimeError(f"every trial of the sweep failed; first error:\n{errors[0]['error'] if errors else '?'}")
     return result
-
-
-_ROW_KEYS = (
-    "mean_return",
-    "std_return",
-    "fall_rate",
-    "success_rate",
-    "vel_tracking_error_mps",
-    "mean_episode_seconds",
-    "steps",
-    "train_s",
-    "steps_per_s",
-    "device",
-    "node_ip",
-    "run_dir",
-    "policy",
-    "tune_trial_id",
-)
 
 
 def run_trial(config: dict[str, Any], spec: _TrialSpec) -> None:
@@ -426,12 +312,12 @@ def run_trial(config: dict[str, Any], spec: _TrialSpec) -> None:
     from physai.rl.train import train
 
     values = [config[key] for key in spec.grid_keys]
-    index = spec.index[_combo_key(config["seed"], values)]
+    index = spec.index[combo_key(config["seed"], values)]
     train_config = copy.deepcopy(spec.base)
     train_config.seed = int(config["seed"])
     for key, value in zip(spec.grid_keys, values, strict=True):
         apply_setting(train_config, key, value)
-    train_config.out = str(Path(spec.folder) / _trial_name(index))
+    train_config.out = str(Path(spec.folder) / trial_name(index))
     train_config.device = spec.device
     trained = train(train_config, progress=False)
     report = evaluate(
@@ -468,115 +354,4 @@ class _TrialNamer:
 
     def __call__(self, trial: Any) -> str:
         config = trial.config
-        return _trial_name(self.index[_combo_key(config["seed"], [config[k] for k in self.grid_keys])])
-
-
-@contextmanager
-def _ray_session(config: SweepConfig) -> Iterator[Any]:
-    """Ray for the sweep: a fresh local one bound to loopback (shut down after), or the given cluster."""
-    if config.ray_address is not None:
-        import ray
-
-        if ray.is_initialized():
-            raise RuntimeError("Ray is already initialised in this process; cannot connect to another cluster")
-        ray.init(address=config.ray_address, log_to_driver=config.verbose > 1)
-        try:
-            yield ray
-        finally:
-            ray.shutdown()
-        return
-    # Loopback only: Ray maps _node_ip_address="127.0.0.1" to the host's routable IP and then serves on it
-    # unless "cluster mode" is off (RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, read by Ray at import and by every
-    # process it spawns). No usage statistics leave the host.
-    env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
-    saved_env = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    import ray
-    from ray._private import ray_constants
-
-    if ray.is_initialized():
-        raise RuntimeError("Ray is already initialised in this process; a sweep starts its own local Ray")
-    saved_cluster = ray_constants.ENABLE_RAY_CLUSTER
-    ray_constants.ENABLE_RAY_CLUSTER = False  # in case ray was imported before the variable was set
-    try:
-        ray.init(
-            num_cpus=config.num_cpus or os.cpu_count(),
-            include_dashboard=False,
-            _node_ip_address=LOOPBACK,
-            log_to_driver=config.verbose > 1,
-        )
-        try:
-            address = str(ray.get_runtime_context().gcs_address)
-            if not address.startswith(f"{LOOPBACK}:"):
-                raise RuntimeError(f"the local Ray serves on {address}, not on loopback; refusing to run the sweep")
-            yield ray
-        finally:
-            ray.shutdown()
-    finally:
-        ray_constants.ENABLE_RAY_CLUSTER = saved_cluster
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _write_results(result: SweepResult, config: SweepConfig) -> None:
-    table = result.rows + [{**error, "rank": None} for error in result.errors]
-    columns: list[str] = []
-    for row in table:
-        columns += [key for key in row if key not in columns]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in table:
-        writer.writerow({k: json.dumps(v) if isinstance(v, (list, tuple, dict)) else v for k, v in row.items()})
-    result.csv_path.write_text(buffer.getvalue())
-    data = {
-        "metric": result.metric,
-        "mode": result.mode,
-        "rows": result.rows,
-        "errors": result.errors,
-        "wall_s": round(result.wall_s, 3),
-        "ray_address": result.ray_address,
-        "config": dataclasses.asdict(config),
-    }
-    result.json_path.write_text(json.dumps(_plain(data), indent=2, allow_nan=False))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-def _key(value: Any) -> str:
-    return json.dumps(_plain(value), sort_keys=True)
-
-
-def _combo_key(seed: Any, values: Sequence[Any]) -> str:
-    return _key([seed, list(values)])
-
-
-def _trial_name(index: int) -> str:
-    return f"trial_{index:03d}"
-
-
-def _rank_key(value: Any, mode: str) -> tuple[int, float]:
-    if value is None or not math.isfinite(value):
-        return (1, 0.0)
-    return (0, -value if mode == "max" else value)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+        return trial_name(self.index[combo_key(config["seed"], [config[k] for k in self.grid_keys])])

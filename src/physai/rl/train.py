@@ -14,7 +14,7 @@ import dataclasses
 import os
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,81 +29,11 @@ from tqdm import tqdm
 
 from physai.envs import TASK_TYPES
 from physai.envs.config import config_to_dict
+from physai.rl.config import TrainConfig
 from physai.rl.export import ExportReport, export_policy
 from physai.rl.vec_env import BatchVecEnv
-from physai.values import parse_value
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "sac": SAC}
-
-
-@dataclass
-class PPOSettings:
-    """PPO hyperparameters (SB3 names); rollout size per update = n_steps × n_envs."""
-
-    n_steps: int = 64
-    """Steps per world per rollout."""
-    batch_size: int = 1024
-    """Minibatch size."""
-    n_epochs: int = 5
-    """Passes over each rollout."""
-    learning_rate: float = 3e-4
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    clip_range: float = 0.2
-    ent_coef: float = 0.0
-    max_grad_norm: float = 1.0
-    net_arch: tuple[int, ...] = (128, 128)
-    """Hidden layers of actor and critic."""
-    log_std_init: float = -1.0
-    """Initial log std of the Gaussian policy (small: joint targets near the default pose)."""
-
-
-@dataclass
-class SACSettings:
-    """SAC hyperparameters (SB3 names)."""
-
-    buffer_size: int = 1_000_000
-    batch_size: int = 256
-    learning_rate: float = 3e-4
-    learning_starts: int = 5_000
-    gamma: float = 0.99
-    train_freq: int = 1
-    gradient_steps: int = 1
-    net_arch: tuple[int, ...] = (256, 256)
-
-
-@dataclass
-class TrainConfig:
-    """One training run; written to <out>/config.yaml with the resolved task config."""
-
-    task: str = "physai/Balance-v0"
-    """Registered env id."""
-    robot: str | None = None
-    """Robot (None: the task's default)."""
-    algo: str = "ppo"
-    """"ppo" or "sac"."""
-    steps: int = 1_000_000
-    """Total environment steps (all worlds together)."""
-    n_envs: int = 32
-    """Worlds stepped together in one BatchSim."""
-    device: str = "auto"
-    """torch device: "auto" (cuda when available), "cpu" or "cuda"."""
-    seed: int = 0
-    """Seed of the algorithm and of world i (seed + i)."""
-    out: str = "runs/run"
-    """Run folder."""
-    resume: bool = False
-    """Continue from the newest model.zip / checkpoint in `out`."""
-    sim_threads: int = 0
-    """MuJoCo threads (0: all CPUs)."""
-    torch_threads: int = 1
-    """torch.set_num_threads during training (small MLPs gain nothing from more on a few cores)."""
-    checkpoint_every: int = 200_000
-    """Save a checkpoint every this many environment steps."""
-    overrides: dict[str, Any] = field(default_factory=dict)
-    """Nested overrides of the task YAML (e.g. {"push": {"enabled": False}})."""
-    ppo: PPOSettings = field(default_factory=PPOSettings)
-    sac: SACSettings = field(default_factory=SACSettings)
 
 
 @dataclass(frozen=True)
@@ -281,18 +211,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def set_field(config: Any, dotted: str, raw: str) -> None:
-    """Set `a.b.c=value` on a (nested) dataclass from the command line; the value is parsed as YAML."""
-    *parents, name = dotted.split(".")
-    target = config
-    for part in parents:
-        target = getattr(target, part)
-    if not dataclasses.is_dataclass(target) or name not in {f.name for f in dataclasses.fields(target)}:
-        raise ValueError(f"unknown setting {dotted!r}")
-    value = parse_value(raw)
-    current = getattr(target, name)
-    if isinstance(current, tuple):
-        value = tuple(value if isinstance(value, list) else [value])
-    setattr(target, name, value)

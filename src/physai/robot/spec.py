@@ -19,15 +19,12 @@ from typing import Any
 import numpy as np
 import yaml
 
+from physai.errors import FieldError
 from physai.paths import robot_descriptions_dir
 
 
-class RobotSpecError(ValueError):
+class RobotSpecError(FieldError):
     """A robot.yaml that cannot be used; the message names the file, the field, the value and what was expected."""
-
-    def __init__(self, source: Path | str, field: str, value: Any, expected: str) -> None:
-        self.source, self.field, self.value, self.expected = str(source), field, value, expected
-        super().__init__(f"{source}: field '{field}' is {value!r}; expected {expected}")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import rclpy
@@ -35,56 +34,10 @@ from physai.paths import robot_descriptions_dir
 from physai.record import diagnostics
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
+from physai.ros.node_config import DriverNodeConfig
 from physai.ros.node_main import CALLBACK_PRIORITY, run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all
-
-
-@dataclass(frozen=True)
-class DriverNodeConfig:
-    """Parameters of driver_node."""
-
-    robot: str = "testbed_biped"
-    """Robot name or robot.yaml path."""
-    hardware: str = ""
-    """Hardware YAML ("" → robot_descriptions/<robot>/hardware.yaml)."""
-    policy: str = ""
-    """policy.onnx whose contract supplies kp/kd ("" → robot.yaml gains)."""
-    bus_interface: str = ""
-    """Override of every bus's interface (e.g. datagram for HIL; see physai.drivers.link.open_links)."""
-    bus_channel: str = ""
-    """Override of the buses' channel (datagram: "group[:port]", all buses on it)."""
-    rate_hz: float = 500.0
-    """Control loop rate (Hz), 500–1000."""
-    timeout_s: float = 0.05
-    """Command timeout → damping (s)."""
-    soft_start_s: float = 0.5
-    """Ramp from the measured pose to the first command (s)."""
-    damping_kd_scale: float = 1.0
-    """Damping gain = this × default kd."""
-    max_temperature_c: float = MonitorConfig.max_temperature_c
-    """A motor hotter than this trips the guard (°C)."""
-    max_jump_rad: float = MonitorConfig.max_jump_rad
-    """A position change larger than this between two loop ticks trips the guard (rad)."""
-    frozen_window_s: float = MonitorConfig.frozen_window_s
-    """A motor whose replies stay bit-identical this long (s) while the torque its command asks for moves by more
-    than `frozen_torque_spread_nm` is frozen (a healthy drive's position or current readings would change;
-    ticks without a reply do not count, see physai.drivers.monitor)."""
-    frozen_torque_spread_nm: float = MonitorConfig.frozen_torque_spread_nm
-    """Spread of the commanded PD torque (N·m) that a live motor cannot hide behind identical replies."""
-
-    startup_timeout_s: float = 15.0
-    """Every motor must answer within this after enabling (s); the loop arms nothing before they all have."""
-    realtime_priority: bool = True
-    """Try SCHED_FIFO / mlockall for the loop (reported in /diagnostics when refused)."""
-    loop_cpu: int = -1
-    """CPU the control loop's thread runs on alone (the launcher keeps other processes off it); -1 = not pinned."""
-    diagnostics_period_s: float = 0.5
-    """Period of /diagnostics (s); guard mode changes are published at once."""
-
-    def __post_init__(self) -> None:
-        if not 100.0 <= self.rate_hz <= 2000.0:
-            raise ValueError(f"parameter 'rate_hz' is {self.rate_hz}; expected 100–2000 (500–1000 typical)")
 
 
 class DriverNode(Node):

@@ -18,28 +18,15 @@ import json
 import sys
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from rclpy.node import Node
 
 from physai.record import diagnostics
 from physai.ros import convert, qos
+from physai.ros.node_config import LaunchMonitorConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
-
-
-@dataclass(frozen=True)
-class LaunchMonitorConfig:
-    """Parameters of launch_monitor."""
-
-    period_s: float = 1.0
-    """Every node's latest status is published again at this period (s)."""
-
-    def __post_init__(self) -> None:
-        if not self.period_s > 0:
-            raise ValueError(f"parameter 'period_s' is {self.period_s!r}; expected seconds > 0")
-
 
 LEVELS = {"died": convert.ERROR, "respawned": convert.WARN, "finished": convert.OK}
 """Diagnostic level per launcher event."""

@@ -12,7 +12,6 @@ reaction on the clocks of the two loops.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import rclpy
@@ -28,49 +27,12 @@ from physai.hil.virtual_motors import VirtualMotorBank
 from physai.paths import robot_descriptions_dir
 from physai.record import diagnostics
 from physai.ros import convert, qos
+from physai.ros.node_config import MotorSimNodeConfig
 from physai.ros.node_main import CALLBACK_PRIORITY, run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import publisher_of
 from physai.sim import Simulator
-
-
-@dataclass(frozen=True)
-class MotorSimNodeConfig:
-    """Parameters of motor_sim_node."""
-
-    robot: str = "testbed_biped"
-    """Robot name or robot.yaml path."""
-    scene: str = "flat"
-    """Scene of the plant."""
-    hardware: str = ""
-    """Hardware YAML ("" → robot_descriptions/<robot>/hardware.yaml)."""
-    bus_interface: str = "datagram"
-    """Interface of the virtual buses (datagram: batched frames with the wire time modelled)."""
-    bus_channel: str = "239.74.163.2"
-    """Multicast group[:port] of the virtual buses (all buses on it)."""
-    faults: str = ""
-    """Fault injection, "key=value,…" (physai.hil.faults.FaultConfig); times are plant seconds."""
-    seed: int = 0
-    """Seed of the plant reset and of the fault injection."""
-    push_velocity_m_s: float = 0.0
-    """Push disturbances on the plant: base velocity change per push (m/s), random direction; 0 = none."""
-    push_interval_s: float = 3.0
-    """Plant time between pushes (s)."""
-    max_sim_time_s: float = 0.0
-    """Exit cleanly (code 0) at this plant time (s); 0 = run until shut down."""
-    imu_frame: str = "imu_link"
-    """frame_id of /imu/data."""
-    gantry: bool = True
-    """Hold the plant still (time frozen at the start pose) until every motor is enabled and position-controlled
-    (kp > 0, not just damping), like a robot lowered from its gantry once its controller is up."""
-    realtime_priority: bool = True
-    """Try SCHED_FIFO / mlockall for the plant loop."""
-    record_subscribers: int = 0
-    """The virtual motors power up (answer frames) only once this many subscribers (a recorder) see
-    `record_topic`: the driver can enable them, and the plant leave its gantry, only then, so a recording holds
-    the run from plant time 0."""
-    record_topic: str = "/odom"
-    """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
+from physai.sim.push import PeriodicPushes
 
 
 class MotorSimNode(Node):
@@ -93,8 +55,7 @@ class MotorSimNode(Node):
             self.sim.physics_dt, realtime=cfg.realtime_priority, name="plant_loop", switch_interval_s=1e-4
         )
         self.decimation = max(1, round(0.02 / self.sim.physics_dt))
-        self.rng = np.random.default_rng(cfg.seed)
-        self.next_push_s = cfg.push_interval_s
+        self.pushes_due = PeriodicPushes(cfg.push_velocity_m_s, cfg.push_interval_s, np.random.default_rng(cfg.seed))
         self.pushes = 0
         self.released = not cfg.gantry
         self.powered = False
@@ -127,8 +88,9 @@ class MotorSimNode(Node):
                 for m in self.bank.motor_states().values()
             )
         if self.released:
-            if self.config.push_velocity_m_s > 0 and now >= self.next_push_s:
-                self.push()
+            if (dv := self.pushes_due.due(now)) is not None:
+                self.sim.push_base(dv)
+                self.pushes += 1
             self.bank.step(1)
         state = self.sim.state()
         stamp = convert.stamp_from_ns(round(float(state.time_s) * 1e9))
@@ -136,13 +98,6 @@ class MotorSimNode(Node):
         if index % self.decimation == 0:  # nothing in HIL runs on sim time: /clock is for recordings and plots
             self.pub_odom.publish(convert.odom_msg(state, stamp, self.config.imu_frame))
             self.pub_clock.publish(Clock(clock=stamp))
-
-    def push(self) -> None:
-        """A horizontal velocity change of the floating base, random direction."""
-        heading = self.rng.uniform(0.0, 2.0 * np.pi)
-        self.sim.push_base(self.config.push_velocity_m_s * np.array([np.cos(heading), np.sin(heading)]))
-        self.pushes += 1
-        self.next_push_s += self.config.push_interval_s
 
     def run(self) -> None:
         """The plant loop at the physics rate, until shutdown or max_sim_time_s."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from geometry_msgs.msg import Twist
@@ -23,35 +22,10 @@ from sensor_msgs.msg import Imu, JointState
 from physai.record import diagnostics
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
+from physai.ros.node_config import PolicyNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all
-
-
-@dataclass(frozen=True)
-class PolicyNodeConfig:
-    """Parameters of policy_node."""
-
-    policy: str = ""
-    """policy.onnx with an embedded physai contract (required)."""
-    robot: str = ""
-    """Robot the policy must fit ("" → the contract's robot)."""
-    trigger: str = "timer"
-    """timer | state."""
-    stale_timeout_s: float = 0.1
-    """Inputs older than this (s, wall clock) stop the commands."""
-    cmd_vel_timeout_s: float = 0.5
-    """A /cmd_vel older than this (s) counts as zero velocity."""
-    diagnostics_period_s: float = 0.5
-    """Period of /diagnostics (s)."""
-    command_subscribers: int = 1
-    """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
-
-    def __post_init__(self) -> None:
-        if not self.policy:
-            raise ValueError("parameter 'policy' is empty; expected the path of a policy.onnx")
-        if self.trigger not in ("timer", "state"):
-            raise ValueError(f"parameter 'trigger' is {self.trigger!r}; expected timer or state")
 
 
 class PolicyNode(Node):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import dataclass
 
 import rclpy
 from rclpy.node import Node
@@ -20,50 +19,10 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.subscription import Subscription
 
 from physai.record import McapRecorder
+from physai.ros.node_config import RECORDABLE, RecorderNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all
-
-TOPICS = {
-    "/joint_states": "sensor_msgs/msg/JointState",
-    "/joint_commands": "sensor_msgs/msg/JointState",
-    "/imu/data": "sensor_msgs/msg/Imu",
-    "/odom": "nav_msgs/msg/Odometry",
-    "/cmd_vel": "geometry_msgs/msg/Twist",
-    "/estop": "std_msgs/msg/Bool",
-    "/clock": "rosgraph_msgs/msg/Clock",
-    "/diagnostics": "diagnostic_msgs/msg/DiagnosticArray",
-}
-"""The DESIGN.md topic contract: what is recorded by default."""
-CAMERA_TOPICS = {
-    "/camera/image_raw": "sensor_msgs/msg/Image",
-    "/camera/camera_info": "sensor_msgs/msg/CameraInfo",
-}
-"""Recorded only when named in `topics`: images are large."""
-RECORDABLE = {**TOPICS, **CAMERA_TOPICS}
-
-
-@dataclass(frozen=True)
-class RecorderNodeConfig:
-    """Parameters of recorder_node."""
-
-    bag: str = ""
-    """Bag directory to create (rosbag2 layout: <bag>/<name>_0.mcap + metadata.yaml)."""
-    topics: str = ""
-    """Comma-separated topics of TOPICS or CAMERA_TOPICS to record ("" = all of TOPICS)."""
-    poll_period_s: float = 0.005
-    """How often waiting messages are taken (s); also the resolution of their receive times."""
-
-    def __post_init__(self) -> None:
-        if not self.bag:
-            raise ValueError("parameter 'bag' is empty; expected a directory path for the recording")
-        unknown = [t for t in self.selected() if t not in RECORDABLE]
-        if unknown:
-            raise ValueError(f"parameter 'topics' names {unknown}; expected a subset of {', '.join(RECORDABLE)}")
-
-    def selected(self) -> list[str]:
-        """The topics to record."""
-        return [t.strip() for t in self.topics.split(",") if t.strip()] or list(TOPICS)
 
 
 def message_class(type_name: str) -> type:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import rclpy
@@ -26,69 +25,12 @@ from std_msgs.msg import Bool, Empty
 from physai.control import GuardConfig, RateLoop, SafetyGuard
 from physai.record import diagnostics
 from physai.ros import convert, qos
+from physai.ros.node_config import SimNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, publisher_of, take_all, wait_for_subscribers
 from physai.sim import Simulator
-
-
-@dataclass(frozen=True)
-class SimNodeConfig:
-    """Parameters of sim_node."""
-
-    robot: str = "testbed_biped"
-    """Robot name or robot.yaml path."""
-    scene: str = "flat"
-    """Scene in sim_envs/scenes or an MJCF path."""
-    policy: str = ""
-    """policy.onnx whose contract supplies kp/kd and the control period ("" → robot.yaml gains, 0.02 s)."""
-    mode: str = "realtime"
-    """realtime | lockstep."""
-    timeout_s: float = 0.05
-    """Command timeout → damping (s)."""
-    soft_start_s: float = 0.5
-    """Ramp from the measured pose to the first command (s)."""
-    damping_kd_scale: float = 1.0
-    """Damping gain = this × default kd."""
-    seed: int = 0
-    """Reset seed."""
-    reset_noise_rad: float = 0.0
-    """Uniform joint noise at reset (rad)."""
-    imu_frame: str = "imu_link"
-    """frame_id of /imu/data and child frame of /odom."""
-    realtime_priority: bool = True
-    """Try SCHED_FIFO / mlockall for the physics loop (reported in /diagnostics when refused)."""
-    camera: str = ""
-    """/camera/image_raw + camera_info: an MJCF camera name, "tracking" (follows the base), or "" for none."""
-    camera_rate_hz: float = 10.0
-    """Camera images per second (≤ 30; rendered in their own thread, skipped when rendering is slower)."""
-    camera_width: int = 320
-    """Image width (pixels)."""
-    camera_height: int = 240
-    """Image height (pixels)."""
-    loop_cpu: int = -1
-    """CPU the control loop's thread runs on alone (the launcher keeps other processes off it); -1 = not pinned."""
-    diagnostics_period_s: float = 0.5
-    """Period of /diagnostics (s); a guard mode change is also published at once."""
-    push_velocity_m_s: float = 0.0
-    """Disturbances: horizontal base velocity change of each push (m/s, random direction); 0 = none."""
-    push_interval_s: float = 3.0
-    """Sim time between pushes (s)."""
-    push_schedule: str = ""
-    """Exact pushes instead: JSON [[time_s, dvx_m_s, dvy_m_s], ...] (sim2sim replays an env episode's pushes)."""
-    max_sim_time_s: float = 0.0
-    """Exit cleanly (code 0) once sim time reaches this (s); 0 = run until shut down."""
-    lockstep_subscribers: int = 1
-    """Lockstep: start only once this many subscribers (policy, recorder, …) see /joint_states and /imu/data."""
-    record_subscribers: int = 0
-    """Realtime: sim time starts only once this many subscribers (a recorder) see `record_topic`, so a
-    recording holds the run from sim time 0."""
-    record_topic: str = "/odom"
-    """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("realtime", "lockstep"):
-            raise ValueError(f"parameter 'mode' is {self.mode!r}; expected realtime or lockstep")
+from physai.sim.push import PeriodicPushes
 
 
 class SimNode(Node):
@@ -156,8 +98,7 @@ class SimNode(Node):
             self.create_timer(0.1, self.publish_state_until_commanded)
         self.commands = 0
         self.pushes = 0
-        self.next_push_s = cfg.push_interval_s
-        self.rng = np.random.default_rng(cfg.seed)
+        self.pushes_due = PeriodicPushes(cfg.push_velocity_m_s, cfg.push_interval_s, np.random.default_rng(cfg.seed))
         self.schedule = [tuple(map(float, p)) for p in json.loads(cfg.push_schedule)] if cfg.push_schedule else []
         self.last_mode = self.guard.mode
         self.last_command_s = float("nan")
@@ -204,10 +145,8 @@ class SimNode(Node):
             if self.schedule and now + 1e-9 >= self.schedule[0][0]:
                 _, dvx, dvy = self.schedule.pop(0)
                 self.push(np.array([dvx, dvy]))
-            elif self.config.push_velocity_m_s > 0 and now >= self.next_push_s:
-                heading = self.rng.uniform(0.0, 2.0 * np.pi)
-                self.push(self.config.push_velocity_m_s * np.array([np.cos(heading), np.sin(heading)]))
-                self.next_push_s = now + self.config.push_interval_s
+            elif (dv := self.pushes_due.due(now)) is not None:
+                self.push(dv)
             self.sim.apply(self.applied)
             self.sim.step(1)
             if self.commands != self.applied_published:

@@ -1,0 +1,244 @@
+"""Every node's parameters as a dataclass: defaults, types and docs in one place (no rclpy, no MuJoCo).
+
+The nodes declare them (physai.ros.params: the field docstrings become `ros2 param describe` descriptions)
+and the bringup sets take their launch arguments' defaults and help from them (physai.bringup.sets), so a
+default lives here only. Importing this module is light: `physai launch` reads it without rclpy or MuJoCo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from physai.control import GuardConfig
+from physai.drivers.monitor import MonitorConfig
+
+
+# ---- sim_node --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SimNodeConfig:
+    """Parameters of sim_node."""
+
+    robot: str = "testbed_biped"
+    """Robot name or robot.yaml path."""
+    scene: str = "flat"
+    """Scene in sim_envs/scenes or an MJCF path."""
+    policy: str = ""
+    """policy.onnx whose contract supplies kp/kd and the control period ("" → robot.yaml gains, 0.02 s)."""
+    mode: str = "realtime"
+    """realtime | lockstep."""
+    timeout_s: float = GuardConfig.timeout_s
+    """Command timeout → damping (s)."""
+    soft_start_s: float = GuardConfig.soft_start_s
+    """Ramp from the measured pose to the first command (s)."""
+    damping_kd_scale: float = GuardConfig.damping_kd_scale
+    """Damping gain = this × default kd."""
+    seed: int = 0
+    """Reset seed."""
+    reset_noise_rad: float = 0.0
+    """Uniform joint noise at reset (rad)."""
+    imu_frame: str = "imu_link"
+    """frame_id of /imu/data and child frame of /odom."""
+    realtime_priority: bool = True
+    """Try SCHED_FIFO / mlockall for the physics loop (reported in /diagnostics when refused)."""
+    camera: str = ""
+    """/camera/image_raw + camera_info: an MJCF camera name, "tracking" (follows the base), or "" for none."""
+    camera_rate_hz: float = 10.0
+    """Camera images per second (≤ 30; rendered in their own thread, skipped when rendering is slower)."""
+    camera_width: int = 320
+    """Image width (pixels)."""
+    camera_height: int = 240
+    """Image height (pixels)."""
+    loop_cpu: int = -1
+    """CPU the control loop's thread runs on alone (the launcher keeps other processes off it); -1 = not pinned."""
+    diagnostics_period_s: float = 0.5
+    """Period of /diagnostics (s); a guard mode change is also published at once."""
+    push_velocity_m_s: float = 0.0
+    """Disturbances: horizontal base velocity change of each push (m/s, random direction); 0 = none."""
+    push_interval_s: float = 3.0
+    """Sim time between pushes (s)."""
+    push_schedule: str = ""
+    """Exact pushes instead: JSON [[time_s, dvx_m_s, dvy_m_s], ...] (sim2sim replays an env episode's pushes)."""
+    max_sim_time_s: float = 0.0
+    """Exit cleanly (code 0) once sim time reaches this (s); 0 = run until shut down."""
+    lockstep_subscribers: int = 1
+    """Lockstep: start only once this many subscribers (policy, recorder, …) see /joint_states and /imu/data."""
+    record_subscribers: int = 0
+    """Realtime: sim time starts only once this many subscribers (a recorder) see `record_topic`, so a
+    recording holds the run from sim time 0."""
+    record_topic: str = "/odom"
+    """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("realtime", "lockstep"):
+            raise ValueError(f"parameter 'mode' is {self.mode!r}; expected realtime or lockstep")
+
+
+# ---- driver_node -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DriverNodeConfig:
+    """Parameters of driver_node."""
+
+    robot: str = "testbed_biped"
+    """Robot name or robot.yaml path."""
+    hardware: str = ""
+    """Hardware YAML ("" → robot_descriptions/<robot>/hardware.yaml)."""
+    policy: str = ""
+    """policy.onnx whose contract supplies kp/kd ("" → robot.yaml gains)."""
+    bus_interface: str = ""
+    """Override of every bus's interface (e.g. datagram for HIL; see physai.drivers.link.open_links)."""
+    bus_channel: str = ""
+    """Override of the buses' channel (datagram: "group[:port]", all buses on it)."""
+    rate_hz: float = 500.0
+    """Control loop rate (Hz), 500–1000."""
+    timeout_s: float = GuardConfig.timeout_s
+    """Command timeout → damping (s)."""
+    soft_start_s: float = GuardConfig.soft_start_s
+    """Ramp from the measured pose to the first command (s)."""
+    damping_kd_scale: float = GuardConfig.damping_kd_scale
+    """Damping gain = this × default kd."""
+    max_temperature_c: float = MonitorConfig.max_temperature_c
+    """A motor hotter than this trips the guard (°C)."""
+    max_jump_rad: float = MonitorConfig.max_jump_rad
+    """A position change larger than this between two loop ticks trips the guard (rad)."""
+    frozen_window_s: float = MonitorConfig.frozen_window_s
+    """A motor whose replies stay bit-identical this long (s) while the torque its command asks for moves by more
+    than `frozen_torque_spread_nm` is frozen (a healthy drive's position or current readings would change;
+    ticks without a reply do not count, see physai.drivers.monitor)."""
+    frozen_torque_spread_nm: float = MonitorConfig.frozen_torque_spread_nm
+    """Spread of the commanded PD torque (N·m) that a live motor cannot hide behind identical replies."""
+
+    startup_timeout_s: float = 15.0
+    """Every motor must answer within this after enabling (s); the loop arms nothing before they all have."""
+    realtime_priority: bool = True
+    """Try SCHED_FIFO / mlockall for the loop (reported in /diagnostics when refused)."""
+    loop_cpu: int = -1
+    """CPU the control loop's thread runs on alone (the launcher keeps other processes off it); -1 = not pinned."""
+    diagnostics_period_s: float = 0.5
+    """Period of /diagnostics (s); guard mode changes are published at once."""
+
+    def __post_init__(self) -> None:
+        if not 100.0 <= self.rate_hz <= 2000.0:
+            raise ValueError(f"parameter 'rate_hz' is {self.rate_hz}; expected 100–2000 (500–1000 typical)")
+
+
+# ---- policy_node -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PolicyNodeConfig:
+    """Parameters of policy_node."""
+
+    policy: str = ""
+    """policy.onnx with an embedded physai contract (required)."""
+    robot: str = ""
+    """Robot the policy must fit ("" → the contract's robot)."""
+    trigger: str = "timer"
+    """timer | state."""
+    stale_timeout_s: float = 0.1
+    """Inputs older than this (s, wall clock) stop the commands."""
+    cmd_vel_timeout_s: float = 0.5
+    """A /cmd_vel older than this (s) counts as zero velocity."""
+    diagnostics_period_s: float = 0.5
+    """Period of /diagnostics (s)."""
+    command_subscribers: int = 1
+    """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
+
+    def __post_init__(self) -> None:
+        if not self.policy:
+            raise ValueError("parameter 'policy' is empty; expected the path of a policy.onnx")
+        if self.trigger not in ("timer", "state"):
+            raise ValueError(f"parameter 'trigger' is {self.trigger!r}; expected timer or state")
+
+
+# ---- motor_sim_node --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MotorSimNodeConfig:
+    """Parameters of motor_sim_node."""
+
+    robot: str = "testbed_biped"
+    """Robot name or robot.yaml path."""
+    scene: str = "flat"
+    """Scene of the plant."""
+    hardware: str = ""
+    """Hardware YAML ("" → robot_descriptions/<robot>/hardware.yaml)."""
+    bus_interface: str = "datagram"
+    """Interface of the virtual buses (datagram: batched frames with the wire time modelled)."""
+    bus_channel: str = "239.74.163.2"
+    """Multicast group[:port] of the virtual buses (all buses on it)."""
+    faults: str = ""
+    """Fault injection, "key=value,…" (physai.hil.faults.FaultConfig); times are plant seconds."""
+    seed: int = 0
+    """Seed of the plant reset and of the fault injection."""
+    push_velocity_m_s: float = 0.0
+    """Push disturbances on the plant: base velocity change per push (m/s), random direction; 0 = none."""
+    push_interval_s: float = 3.0
+    """Plant time between pushes (s)."""
+    max_sim_time_s: float = 0.0
+    """Exit cleanly (code 0) at this plant time (s); 0 = run until shut down."""
+    imu_frame: str = "imu_link"
+    """frame_id of /imu/data."""
+    gantry: bool = True
+    """Hold the plant still (time frozen at the start pose) until every motor is enabled and position-controlled
+    (kp > 0, not just damping), like a robot lowered from its gantry once its controller is up."""
+    realtime_priority: bool = True
+    """Try SCHED_FIFO / mlockall for the plant loop."""
+    record_subscribers: int = 0
+    """The virtual motors power up (answer frames) only once this many subscribers (a recorder) see
+    `record_topic`: the driver can enable them, and the plant leave its gantry, only then, so a recording holds
+    the run from plant time 0."""
+    record_topic: str = "/odom"
+    """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
+
+
+TOPICS = {
+    "/joint_states": "sensor_msgs/msg/JointState",
+    "/joint_commands": "sensor_msgs/msg/JointState",
+    "/imu/data": "sensor_msgs/msg/Imu",
+    "/odom": "nav_msgs/msg/Odometry",
+    "/cmd_vel": "geometry_msgs/msg/Twist",
+    "/estop": "std_msgs/msg/Bool",
+    "/clock": "rosgraph_msgs/msg/Clock",
+    "/diagnostics": "diagnostic_msgs/msg/DiagnosticArray",
+}
+"""The DESIGN.md topic contract: what is recorded by default."""
+CAMERA_TOPICS = {
+    "/camera/image_raw": "sensor_msgs/msg/Image",
+    "/camera/camera_info": "sensor_msgs/msg/CameraInfo",
+}
+"""Recorded only when named in `topics`: images are large."""
+RECORDABLE = {**TOPICS, **CAMERA_TOPICS}
+
+
+# ---- recorder_node ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecorderNodeConfig:
+    """Parameters of recorder_node."""
+
+    bag: str = ""
+    """Bag directory to create (rosbag2 layout: <bag>/<name>_0.mcap + metadata.yaml)."""
+    topics: str = ""
+    """Comma-separated topics of TOPICS or CAMERA_TOPICS to record ("" = all of TOPICS)."""
+    poll_period_s: float = 0.005
+    """How often waiting messages are taken (s); also the resolution of their receive times."""
+
+    def __post_init__(self) -> None:
+        if not self.bag:
+            raise ValueError("parameter 'bag' is empty; expected a directory path for the recording")
+        unknown = [t for t in self.selected() if t not in RECORDABLE]
+        if unknown:
+            raise ValueError(f"parameter 'topics' names {unknown}; expected a subset of {', '.join(RECORDABLE)}")
+
+    def selected(self) -> list[str]:
+        """The topics to record."""
+        return [t.strip() for t in self.topics.split(",") if t.strip()] or list(TOPICS)
+
+
+# ---- launch_monitor --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LaunchMonitorConfig:
+    """Parameters of launch_monitor."""
+
+    period_s: float = 1.0
+    """Every node's latest status is published again at this period (s)."""
+
+    def __post_init__(self) -> None:
+        if not self.period_s > 0:
+            raise ValueError(f"parameter 'period_s' is {self.period_s!r}; expected seconds > 0")
