@@ -12,6 +12,9 @@ def test_draw_push_takes_speed_then_heading_from_the_generator():
     speed, heading = rng.uniform(0.1, 0.5), rng.uniform(0.0, 2 * np.pi)
     assert np.allclose(dv, speed * np.array([np.cos(heading), np.sin(heading)]))
     assert 0.1 <= np.hypot(*dv) <= 0.5
+    fixed, rng = draw_push(np.random.default_rng(7), (0.3, 0.3)), np.random.default_rng(7)
+    heading = rng.uniform(0.0, 2 * np.pi)  # a fixed speed draws the heading only
+    assert np.allclose(fixed, 0.3 * np.array([np.cos(heading), np.sin(heading)]))
 
 
 def test_periodic_pushes_come_every_interval_at_the_given_speed():

@@ -44,8 +44,8 @@ def run(seconds: float = 20.0, json_path: str | Path | None = None) -> dict:
     figures: dict[str, Any] = {}
     lockstep = _launch_summary(work / "lockstep", {"mode": "lockstep", "max_sim_time_s": str(seconds * 2)}, seconds * 4)
     figures["state_to_command_latency_us"] = {
-        "p50": float(lockstep["state_to_command_us_p50"]),
-        "p99": float(lockstep["state_to_command_us_p99"]),
+        "p50": float(lockstep[diagnostics.STATE_TO_COMMAND_US_P50]),
+        "p99": float(lockstep[diagnostics.STATE_TO_COMMAND_US_P99]),
     }
     lateness = {}
     for label, rt in (("no_rt", "false"), ("rt", "true")):
@@ -53,10 +53,10 @@ def run(seconds: float = 20.0, json_path: str | Path | None = None) -> dict:
             work / label, {"mode": "realtime", "max_sim_time_s": str(seconds), "realtime_priority": rt}, seconds * 3
         )
         lateness[label] = {
-            "p50": float(values["lateness_p50_us"]),
-            "p99": float(values["lateness_p99_us"]),
-            "max": float(values["lateness_max_us"]),
-            "misses": int(values["misses"]),
+            "p50": float(values[diagnostics.LATENESS_P50_US]),
+            "p99": float(values[diagnostics.LATENESS_P99_US]),
+            "max": float(values[diagnostics.LATENESS_MAX_US]),
+            "misses": int(values[diagnostics.MISSES]),
             "sched_fifo": values.get("sched_fifo", "?"),
         }
     figures["sim_loop_lateness_us"] = lateness

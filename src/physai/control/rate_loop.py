@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from physai.record import diagnostics as keys
+
 _LOG = logging.getLogger(__name__)
 
 _NS_PER_S = 1_000_000_000
@@ -205,11 +207,11 @@ class LoopStats:
         """Return every field as strings, e.g. for diagnostic_msgs/KeyValue pairs on /diagnostics."""
         out = {
             "period_s": f"{self.period_s:g}",
-            "ticks": str(self.ticks),
-            "misses": str(self.misses),
-            "lateness_p50_us": f"{self.lateness_p50_us:.1f}",
-            "lateness_p99_us": f"{self.lateness_p99_us:.1f}",
-            "lateness_max_us": f"{self.lateness_max_us:.1f}",
+            keys.TICKS: str(self.ticks),
+            keys.MISSES: str(self.misses),
+            keys.LATENESS_P50_US: f"{self.lateness_p50_us:.1f}",
+            keys.LATENESS_P99_US: f"{self.lateness_p99_us:.1f}",
+            keys.LATENESS_MAX_US: f"{self.lateness_max_us:.1f}",
             "window": str(self.window),
         }
         out.update(self.rt_status)

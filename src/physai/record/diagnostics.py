@@ -24,3 +24,26 @@ def driver_motor(joint: str) -> str:
 def launch_node(node: str) -> str:
     """Physai launch's status of a node that died, respawned or finished (physai.ros.launch_monitor)."""
     return f"launch: {node}"
+
+
+# ---- keys read back by summaries and benchmarks ------------------------------------------------------------
+TICKS = "ticks"
+"""Loop ticks so far (physai.control.LoopStats)."""
+MISSES = "misses"
+"""Deadlines missed so far."""
+LATENESS_P50_US = "lateness_p50_us"
+LATENESS_P99_US = "lateness_p99_us"
+LATENESS_MAX_US = "lateness_max_us"
+"""Wake-up lateness of the loop over its window (µs)."""
+MODE = "mode"
+"""SafetyGuard mode (physai.control.GuardMode value)."""
+MODE_SINCE_UNIX_S = "mode_since_unix_s"
+"""Wall time the guard entered that mode (s since the epoch)."""
+SIM_TIME_S = "sim_time_s"
+"""Simulated time (s)."""
+STATE_TO_COMMAND_US_P50 = "state_to_command_us_p50"
+STATE_TO_COMMAND_US_P99 = "state_to_command_us_p99"
+"""Published state → the command answering it, at sim_node (µs)."""
+INFERENCE_US_P50 = "inference_us_p50"
+INFERENCE_US_P99 = "inference_us_p99"
+"""policy_node's onnxruntime call (µs)."""

@@ -42,8 +42,9 @@ class RunSummary:
             f"robot               {'FELL' if self.fell else 'stayed up'} (max tilt {self.max_tilt_rad:.3f} rad, "
             f"min base height {self.min_height_m:.3f} m of {self.start_height_m:.3f} m)",
             *_loop_lines(sim),
-            f"safety guard        mode {sim.get('mode', '-')}, accepted {sim.get('accepted', '-')}, events {events or 'none'}",
-            f"policy inference    p50 {policy.get('inference_us_p50', '-')} µs, p99 {policy.get('inference_us_p99', '-')} µs",
+            f"safety guard        mode {sim.get(status_names.MODE, '-')}, accepted {sim.get('accepted', '-')}, events {events or 'none'}",
+            f"policy inference    p50 {policy.get(status_names.INFERENCE_US_P50, '-')} µs, "
+            f"p99 {policy.get(status_names.INFERENCE_US_P99, '-')} µs",
             "messages            " + ", ".join(f"{t} {n}" for t, n in sorted(self.messages.items())),
         ]
         return "\n".join(lines)
@@ -51,15 +52,18 @@ class RunSummary:
 
 def _loop_lines(sim: dict[str, str]) -> list[str]:
     """Wake-up lateness of the node's timed loop; lockstep has none (physics steps once per command)."""
-    if sim.get("ticks") == "0" and _seconds(sim.get("sim_time_s")) > 0:  # physics ran, the timed loop never did
+    if (
+        sim.get(status_names.TICKS) == "0" and _seconds(sim.get(status_names.SIM_TIME_S)) > 0
+    ):  # physics ran, the timed loop never did
         lines = ["sim loop lateness   does not apply (lockstep: physics steps once per command, no timed loop)"]
-        if "state_to_command_us_p50" in sim:
-            p50, p99 = sim["state_to_command_us_p50"], sim.get("state_to_command_us_p99", "-")
+        if status_names.STATE_TO_COMMAND_US_P50 in sim:
+            p50, p99 = sim[status_names.STATE_TO_COMMAND_US_P50], sim.get(status_names.STATE_TO_COMMAND_US_P99, "-")
             lines.append(f"state → command     p50 {p50} µs, p99 {p99} µs")
         return lines
     return [
-        f"sim loop lateness   p50 {sim.get('lateness_p50_us', '-')} µs, p99 {sim.get('lateness_p99_us', '-')} µs, "
-        f"max {sim.get('lateness_max_us', '-')} µs, misses {sim.get('misses', '-')}"
+        f"sim loop lateness   p50 {sim.get(status_names.LATENESS_P50_US, '-')} µs, "
+        f"p99 {sim.get(status_names.LATENESS_P99_US, '-')} µs, max {sim.get(status_names.LATENESS_MAX_US, '-')} µs, "
+        f"misses {sim.get(status_names.MISSES, '-')}"
     ]
 
 

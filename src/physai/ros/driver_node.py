@@ -182,8 +182,8 @@ class DriverNode(Node):
         """Guard mode/events, faults per motor, bus counters and loop timing on /diagnostics."""
         with self.lock:
             mode, since_ns, faults = self.guard.mode.value, self.mode_since_ns, dict(self.faults)
-            values = {"mode": mode, "fault_reason": self.guard.fault_reason or "-", **self.guard.counts()}
-        values["mode_since_unix_s"] = f"{since_ns / 1e9:.6f}"
+            values = {diagnostics.MODE: mode, "fault_reason": self.guard.fault_reason or "-", **self.guard.counts()}
+        values[diagnostics.MODE_SINCE_UNIX_S] = f"{since_ns / 1e9:.6f}"
         values.update(self.loop.stats().as_dict())
         values.update({f"bus_{k}": v for k, v in self.bus.health().items()})
         level = convert.OK if mode in ("active", "soft_start") else convert.WARN

@@ -112,7 +112,8 @@ class MotorSimNode(Node):
     def publish_diagnostics(self) -> None:
         """Bank counters (frames, faults injected), pushes and loop timing on /diagnostics."""
         values = {k: v for k, v in self.bank.stats.items() if not isinstance(v, dict)}
-        values.update(self.loop.stats().as_dict(), pushes=self.pushes, sim_time_s=f"{self.sim.data.time:.3f}")
+        values.update(self.loop.stats().as_dict(), pushes=self.pushes)
+        values[diagnostics.SIM_TIME_S] = f"{self.sim.data.time:.3f}"
         values["gantry"] = "released" if self.released else "holding until every motor is commanded"
         values["faults"] = self.config.faults or "none"
         values["faults_start_unix_s"] = f"{self.faults_start_ns / 1e9:.6f}" if self.faults_start_ns else "-"

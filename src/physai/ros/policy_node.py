@@ -141,8 +141,8 @@ class PolicyNode(Node):
         times = np.array(self.runner.inference_us or [np.nan])
         values = {
             "commands_published": self.published,
-            "inference_us_p50": f"{np.percentile(times, 50):.1f}",
-            "inference_us_p99": f"{np.percentile(times, 99):.1f}",
+            diagnostics.INFERENCE_US_P50: f"{np.percentile(times, 50):.1f}",
+            diagnostics.INFERENCE_US_P99: f"{np.percentile(times, 99):.1f}",
             "stale": self.stale_reason or "no",
         }
         level = convert.WARN if self.stale_reason else convert.OK

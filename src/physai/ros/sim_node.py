@@ -230,9 +230,9 @@ class SimNode(Node):
         mode = self.guard.mode.value
         level = convert.OK if mode in ("active", "soft_start") else convert.WARN
         values = {
-            "mode": mode,
-            "mode_since_unix_s": f"{self.mode_since_ns / 1e9:.6f}",
-            "sim_time_s": f"{self.sim.data.time:.4f}",
+            diagnostics.MODE: mode,
+            diagnostics.MODE_SINCE_UNIX_S: f"{self.mode_since_ns / 1e9:.6f}",
+            diagnostics.SIM_TIME_S: f"{self.sim.data.time:.4f}",
             "last_command_age_s": f"{self.command_age_at_change_s:.4f}",  # at the step the mode last changed
             "pushes": self.pushes,
             **self.guard.counts(),
@@ -242,7 +242,9 @@ class SimNode(Node):
         values.update(stats.as_dict())
         if self.latency_us:
             p50, p99 = np.percentile(self.latency_us, [50, 99])
-            values.update(state_to_command_us_p50=f"{p50:.1f}", state_to_command_us_p99=f"{p99:.1f}")
+            values.update(
+                {diagnostics.STATE_TO_COMMAND_US_P50: f"{p50:.1f}", diagnostics.STATE_TO_COMMAND_US_P99: f"{p99:.1f}"}
+            )
         stamp = convert.stamp_from_ns(time.time_ns())
         status = convert.diagnostic_status(diagnostics.SIM_SAFETY, level, f"guard {mode}", values, self.sim.spec.name)
         self.pub_diag.publish(convert.diagnostic_array(stamp, [status]))

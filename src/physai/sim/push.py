@@ -12,8 +12,14 @@ import numpy as np
 
 
 def draw_push(rng: np.random.Generator, speed_m_s: tuple[float, float]) -> np.ndarray:
-    """(dvx, dvy) (m/s, world frame): speed uniform in [lo, hi], then heading uniform in [0, 2π)."""
-    speed, heading = rng.uniform(*speed_m_s), rng.uniform(0.0, 2.0 * np.pi)
+    """(dvx, dvy) (m/s, world frame): speed uniform in [lo, hi], then heading uniform in [0, 2π).
+
+    A fixed speed (lo == hi) draws the heading only, so a seed gives the same pushes as a run of the nodes
+    before this function existed (HIL scenarios rely on the pushes of their seed).
+    """
+    lo, hi = speed_m_s
+    speed = lo if lo == hi else rng.uniform(lo, hi)
+    heading = rng.uniform(0.0, 2.0 * np.pi)
     return speed * np.array([np.cos(heading), np.sin(heading)])
 
 
