@@ -168,12 +168,7 @@ def _recorder_wait(args: Mapping[str, Any], published: tuple[str, ...]) -> dict[
     return {"record_subscribers": _records(args, topic), "record_topic": topic}
 
 
-POLICY_PRIORITY = 85
-"""SCHED_FIFO priority of policy_node's process in a realtime run (sim, hil, robot; not lockstep), once built.
-At normal priority, sharing its CPU with the recorder and the other nodes' threads, its 50 Hz steps came up to
-65 ms apart (three periods) in a 20 s realtime sim run, and the command timeout (50 ms) latched damping."""
-
-HIL_PRIORITIES = {"motor_sim_node": 60, "driver_node": 60, "policy_node": POLICY_PRIORITY, "recorder_node": 20}
+HIL_PRIORITIES = {"motor_sim_node": 60, "driver_node": 60, "policy_node": 85, "recorder_node": 20}
 """SCHED_FIFO priority of each hil process once its node is built, DDS threads included (realtime_priority:=true). The
 plant and driver loops (80) and their callbacks (70) share both CPUs with everything else there: the policy is
 above them (a step is ~1 ms at 50 Hz; at 65, below them, steps were held back past the 50 ms command timeout
@@ -190,10 +185,7 @@ def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigg
         if trigger == "state":
             params["command_subscribers"] = 1 + _records(args, "/joint_commands")
         respawn = {"respawn": args["respawn"], "respawn_delay_s": args["respawn_delay"]}
-        fifo = POLICY_PRIORITY if args["realtime_priority"] and trigger == "timer" else 0
-        nodes.append(
-            NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params, fifo_priority=fifo, **respawn)
-        )
+        nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params, **respawn))
     if args["record"]:
         params = {"bag": args["record"], "topics": args["record_topics"]}
         nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
