@@ -411,6 +411,16 @@ def test_sigterm_with_handlers_finalizes_the_bag(tmp_path):
 
 
 def test_signal_inside_add_is_handled_after_the_write(tmp_path):
+    # Python's own SIGINT handler underneath, whatever an earlier test of this process left installed (the
+    # recorder chains to the previous handler, and only the default one raises KeyboardInterrupt)
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _signal_inside_add(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, outer)
+
+
+def _signal_inside_add(tmp_path):
     before = signal.getsignal(signal.SIGINT)
     rec = McapRecorder(tmp_path / "sig").install_signal_handlers([signal.SIGINT])
     data = serialize_message(Bool(data=True))
