@@ -151,7 +151,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     report = evaluate(
         args.policy, args.task, episodes=args.episodes, seed=args.seed, robot=args.robot, video=args.video,
-        overrides=_overrides(args.set) or None,
+        overrides=_overrides(args.set) or None, commands=args.commands, plot=args.plot,
     )  # fmt: skip
     print(report.table())
     if args.json:
@@ -508,15 +508,23 @@ def build_parser() -> argparse.ArgumentParser:
         "eval",
         help="evaluate a policy.onnx in its task with onnxruntime (table, JSON, optional MP4)",
         description="Loads the contract from POLICY, checks it against the env, runs deterministic episodes "
-        "seeded seed, seed+1, … and reports mean return, episode length, fall rate and task metrics.",
+        "seeded seed, seed+1, … and reports mean return, episode length, fall rate and task metrics. Walk-v0 adds "
+        "linear and yaw-rate tracking error (stride-average velocity, 1 s after each command change left out), "
+        "drift while commanded to stand, foot slip and step frequency.",
     )
     p.add_argument("policy", help="policy .onnx with an embedded physai contract")
     p.add_argument("--task", required=True, help="env id")
     p.add_argument("--robot", help="robot (default: the contract's)")
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--video", help="record episode 0 to this MP4")
+    p.add_argument("--video", help="record episode 0 to this MP4 (tracking camera on floating-base robots)")
     p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument(
+        "--commands",
+        metavar="FILE",
+        help="Walk: YAML timeline [{t, vx, vy, yaw_rate}, ...] replacing the random commands",
+    )
+    p.add_argument("--plot", metavar="PNG", help="Walk: commanded vs measured velocity and gait diagram of episode 0")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override")
     p.set_defaults(handler=_cmd_eval)
     return parser

@@ -17,10 +17,16 @@ CASES = [
     ("physai/Balance-v0", "testbed_biped"),
     ("physai/Balance-v0", "unitree_g1"),
     ("physai/Reach-v0", "testbed_arm"),
+    ("physai/Walk-v0", "testbed_biped"),
+    ("physai/Walk-v0", "unitree_g1"),
 ]
 QUIET = {  # everything off that perturbs the observation or the start
     "reset_joint_noise_rad": 0.0,
-    "randomization": {"sensor_noise": {"enabled": False}, "action_latency": {"enabled": False}},
+    "randomization": {
+        "sensor_noise": {"enabled": False},
+        "action_latency": {"enabled": False},
+        "encoder_bias_rad": {"enabled": False},
+    },
 }
 
 
@@ -78,14 +84,13 @@ def test_reset_state(env_id, robot):
     np.testing.assert_allclose(state.joint_pos[0], env.robot_spec.default_pose, atol=1e-9)
     assert np.isfinite(obs).all() and obs.dtype == np.float32 and obs.shape == env.observation_space.shape
     inputs = env.task.observation_inputs(state, np.array([0]))
-    expected = build_observation(inputs, np.zeros(3), np.zeros(env.contract.n_joints), env.contract)[0]
+    command, zeros = env.task.command[:1], np.zeros(env.contract.n_joints)
+    expected = build_observation(inputs, command, zeros, env.contract, clock_s=0.0)[0]
     np.testing.assert_array_equal(obs, expected)
-    if env_id == "physai/Balance-v0":
+    if env.robot_spec.floating_base:
         first = {f: getattr(state, f)[0] for f in ("joint_pos", "joint_vel", "gyro", "imu_quat", "base_lin_vel")}
         single = type("S", (), first)
-        np.testing.assert_array_equal(
-            obs, build_observation(single, np.zeros(3), np.zeros(env.contract.n_joints), env.contract)
-        )
+        np.testing.assert_array_equal(obs, build_observation(single, command[0], zeros, env.contract, clock_s=0.0))
     else:
         ee = env.mjdata().site("ee").xpos
         np.testing.assert_allclose(inputs.ee_pos[0], ee, atol=1e-12)  # base at the origin, unrotated
@@ -107,7 +112,9 @@ def test_smoke_random_steps(env_id, robot):
             assert info["distance_m"] >= 0
         if terminated or truncated:
             env.reset()
-    assert env.unwrapped.contract.control_dt_s == 0.02 and env.unwrapped.task.decimation == 10
+    contract = env.unwrapped.contract
+    assert contract.control_dt_s == 0.02 and contract.physics_dt_s == env.unwrapped.config.physics_dt_s
+    assert env.unwrapped.task.decimation == round(0.02 / contract.physics_dt_s)  # 10 at 500 Hz, 4 at 200 Hz
 
 
 def test_huge_push_terminates():
@@ -139,7 +146,7 @@ def test_push_schedule():
     env = gym.make("physai/Balance-v0", overrides=overrides).unwrapped
     env.reset(seed=2)
     flags = [env.step(np.zeros(12, dtype=np.float32))[4]["pushed"] for _ in range(150)]  # 3 s
-    log = env.task.push_log
+    log = env.task.pushes.log
     assert sum(flags) == len(log)
     times = np.array([t for _, t, _, _ in log])
     assert 3 <= len(times) <= 6
@@ -151,7 +158,7 @@ def test_push_schedule():
     off.reset(seed=2)
     for _ in range(150):
         off.step(np.zeros(12, dtype=np.float32))
-    assert off.task.push_log == []
+    assert off.task.pushes.log == []
 
 
 def test_episode_truncates_at_yaml_length():
@@ -190,3 +197,62 @@ def test_randomization_changes_model_and_is_restored():
     plain.reset(seed=0)
     assert plain.task.sim.batch.expanded("body_mass") is None  # every world runs the nominal model
     assert physai.envs.BalanceEnv is type(env)
+
+
+def test_walk_commands_resample_within_the_ranges():
+    overrides = {"commands": {"resample_interval_s": 0.1, "standing_fraction": 0.25}, "push": {"enabled": False}}
+    env = gym.make("physai/Walk-v0", overrides=overrides).unwrapped
+    env.reset(seed=0)
+    c = env.config.commands
+    seen = []
+    for _ in range(400):  # 8 s, a new command every 0.1 s
+        _, _, terminated, truncated, info = env.step(np.zeros(12, dtype=np.float32))
+        seen.append((info["cmd_vx"], info["cmd_vy"], info["cmd_yaw_rate"]))
+        if terminated or truncated:
+            env.reset()
+    seen = np.array(seen)
+    changes = np.any(seen[1:] != seen[:-1], axis=1).sum()
+    assert 60 <= changes <= 80  # ~one per 5 steps
+    zero = (seen == 0).all(axis=1)
+    assert 0.1 < zero.mean() < 0.45  # the standing fraction (of draws)
+    moving = seen[~zero]
+    for i, (lo, hi) in enumerate((c.vx_m_s, c.vy_m_s, c.yaw_rate_rad_s)):
+        assert lo <= moving[:, i].min() and moving[:, i].max() <= hi
+        assert moving[:, i].max() - moving[:, i].min() > 0.6 * (hi - lo)  # the whole range is drawn
+    assert env.contract.command_ranges == (c.vx_m_s, c.vy_m_s, c.yaw_rate_rad_s)
+    assert env.contract.gait_frequency_hz == env.config.gait.frequency_hz and env.task.decimation == 4
+
+
+def test_walk_timeline_replaces_the_random_commands(tmp_path):
+    from physai.control.teleop import CommandTimeline
+
+    env = gym.make("physai/Walk-v0", overrides={"push": {"enabled": False}}).unwrapped
+    env.task.command_timeline = CommandTimeline.from_entries([{"t": 0.0}, {"t": 0.5, "vx": 0.4, "yaw_rate": -0.5}])
+    env.reset(seed=0)
+    commands = [env.step(np.zeros(12, dtype=np.float32))[4] for _ in range(50)]
+    assert (commands[10]["cmd_vx"], commands[10]["cmd_yaw_rate"]) == (0.0, 0.0)
+    assert (commands[40]["cmd_vx"], commands[40]["cmd_yaw_rate"]) == (0.4, -0.5)
+
+
+def test_walk_gait_reward_follows_the_clock():
+    """Both feet down while the clock says one swings: contact_match is one foot's worth, never two."""
+    env = gym.make("physai/Walk-v0", overrides={"push": {"enabled": False}, **QUIET}).unwrapped
+    env.reset(seed=0)
+    w = env.config.rewards.contact_match
+    period_steps = round(1 / env.config.gait.frequency_hz / 0.02)
+    got = [env.step(np.zeros(12, dtype=np.float32))[4]["reward_terms"]["contact_match"] for _ in range(period_steps)]
+    assert set(np.round(got, 9)) <= {round(w, 9), round(2 * w, 9)}
+    assert round(w, 9) in set(np.round(got, 9))  # standing on both feet misses the swing half of the time
+
+
+def test_encoder_bias_shifts_the_observed_joint_positions():
+    quiet = {**QUIET, "reset_joint_noise_rad": 0.0, "push": {"enabled": False}}
+    biased = physai.envs.config.merge_overrides(quiet, {"randomization": {"encoder_bias_rad": {"enabled": True}}})
+    a = gym.make("physai/Walk-v0", overrides=quiet).unwrapped
+    b = gym.make("physai/Walk-v0", overrides=biased).unwrapped
+    obs_a, _ = a.reset(seed=4)
+    obs_b, _ = b.reset(seed=4)
+    jp = a.contract.observation_slices()["joint_pos_rel"]
+    bias = b.task.randomizer.samples.encoder_bias_rad[0]
+    assert np.abs(bias).max() <= 0.02 and np.abs(bias).min() > 0
+    np.testing.assert_allclose(obs_b[jp] - obs_a[jp], bias, atol=1e-6)

@@ -6,7 +6,7 @@ import pytest
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import physai.envs  # noqa: F401  (registers the ids)
-from physai.envs import BalanceTask, ReachTask
+from physai.envs import BalanceTask, ReachTask, WalkTask
 from physai.rl.vec_env import BatchVecEnv
 
 FAST = {"episode_length_s": 0.6, "push": {"interval_s": [0.1, 0.3], "velocity_m_s": [0.3, 1.5]}}
@@ -14,7 +14,11 @@ FAST = {"episode_length_s": 0.6, "push": {"interval_s": [0.1, 0.3], "velocity_m_
 
 @pytest.mark.parametrize(
     ("env_id", "task_type", "overrides"),
-    [("physai/Balance-v0", BalanceTask, FAST), ("physai/Reach-v0", ReachTask, {"episode_length_s": 0.3})],
+    [
+        ("physai/Balance-v0", BalanceTask, FAST),
+        ("physai/Reach-v0", ReachTask, {"episode_length_s": 0.3}),
+        ("physai/Walk-v0", WalkTask, {**FAST, "commands": {"resample_interval_s": 0.2, "standing_fraction": 0.3}}),
+    ],
 )
 def test_batch_vec_env_matches_dummy_vec_env(env_id, task_type, overrides):
     n = 3

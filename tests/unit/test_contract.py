@@ -28,6 +28,9 @@ from physai.contract import (
     action_to_targets,
     attach_to_onnx,
     build_observation,
+    clamp_command,
+    gait_clock,
+    gait_phase,
     projected_gravity,
     read_from_onnx,
 )
@@ -611,3 +614,67 @@ def test_importing_the_contract_pulls_in_no_heavy_frameworks():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---- gait clock and command ranges (walking policies) ---------------------------------------------------------
+WALK_TERMS = ("base_ang_vel", "projected_gravity", "velocity_command", "gait_phase", "joint_pos_rel", "last_action")
+RANGES = ((-0.3, 0.5), (-0.3, 0.3), (-1.0, 1.0))
+
+
+def walk_contract(biped: RobotSpec) -> PolicyContract:
+    return PolicyContract.for_robot(
+        biped, WALK_TERMS, control_dt_s=0.02, physics_dt_s=0.005, gait_frequency_hz=1.25, command_ranges=RANGES
+    )
+
+
+def test_gait_clock_hand_values():
+    assert gait_phase(0.2, 1.25).tolist() == pytest.approx([0.25, 0.75])
+    np.testing.assert_allclose(gait_clock(0.2, 1.25), [1.0, 0.0, -1.0, 0.0], atol=1e-12)  # sin/cos of 90°, 270°
+    np.testing.assert_allclose(gait_clock(np.array([0.0, 0.8]), 1.25), [[0, 1, 0, -1], [0, 1, 0, -1]], atol=1e-12)
+
+
+def test_walk_contract_round_trips_through_onnx(biped, tmp_path):
+    contract = walk_contract(biped)
+    assert contract.obs_dim == 3 + 3 + 3 + 4 + 12 + 12 and contract.decimation == 4
+    model, _ = tiny_mlp(contract.obs_dim, contract.action_dim)
+    path = tmp_path / "walk.onnx"
+    onnx.save_model(model, str(path))
+    attach_to_onnx(path, contract)
+    back = read_from_onnx(path)
+    assert back == contract
+    assert back.gait_frequency_hz == 1.25 and back.command_ranges == RANGES and back.physics_dt_s == 0.005
+
+
+def test_builder_is_the_gait_clock(biped):
+    contract = walk_contract(biped)
+    phase = contract.observation_slices()["gait_phase"]
+    builder = ObservationBuilder(contract, batch_shape=(2,))
+    inputs = fake_inputs(biped, np.random.default_rng(0), (2,))
+    seen = [builder(inputs, np.zeros((2, 3)), np.zeros((2, 12)))[:, phase] for _ in range(11)]
+    np.testing.assert_allclose(seen[0], gait_clock(np.zeros(2), 1.25), atol=1e-6)  # 0 after construction
+    np.testing.assert_allclose(seen[10], gait_clock(np.full(2, 0.2), 1.25), atol=1e-6)  # 10 steps × 0.02 s
+    builder.reset(np.array([True, False]))
+    assert builder.clock_s().tolist() == pytest.approx([0.0, 0.22])
+    obs = builder(inputs, np.zeros((2, 3)), np.zeros((2, 12)))
+    np.testing.assert_allclose(obs[:, phase], gait_clock(np.array([0.0, 0.22]), 1.25), atol=1e-6)
+
+
+def test_gait_phase_needs_a_frequency_and_ranges_are_checked(biped):
+    with pytest.raises(ContractError, match="gait_frequency_hz"):
+        PolicyContract.for_robot(biped, WALK_TERMS)
+    with pytest.raises(ContractError, match=r"command_ranges\[0\].*low ≤ high"):
+        PolicyContract.for_robot(biped, command_ranges=((0.5, -0.3), (0, 0), (0, 0)))
+    with pytest.raises(ContractError, match=r"command_ranges.*3 \[low, high\] pairs"):
+        PolicyContract.for_robot(biped, command_ranges=((0, 1),))
+    bad = walk_contract(biped).to_dict() | {"gait_frequency_hz": -1.0}
+    with pytest.raises(ContractError, match="gait_frequency_hz"):
+        PolicyContract.from_dict(bad)
+
+
+def test_clamp_command_to_the_trained_ranges(biped):
+    contract = walk_contract(biped)
+    clamped, was = clamp_command([2.0, -0.1, -3.0], contract)
+    assert clamped.tolist() == [0.5, -0.1, -1.0] and was
+    clamped, was = clamp_command([0.2, 0.1, 0.5], contract)
+    assert clamped.tolist() == [0.2, 0.1, 0.5] and not was
+    assert not clamp_command([9.0, 0, 0], PolicyContract.for_robot(biped))[1]  # no ranges: unchanged

@@ -118,7 +118,7 @@ def _env_episode(env: Any, onnx: Any, seed: int) -> tuple[float, bool, int, list
         if terminated or truncated:
             fell = bool(info.get("fell", terminated))
             break
-    pushes = [[t, dvx, dvy] for world, t, dvx, dvy in env.task.push_log if world == 0]
+    pushes = [[t, dvx, dvy] for world, t, dvx, dvy in env.task.pushes.log if world == 0]
     return total, fell, steps, pushes
 
 

@@ -25,11 +25,12 @@ from physai.contract.observation import (
     action_to_targets,
     assemble_observation,
     build_observation,
+    clamp_command,
     clip_action,
     compute_terms,
 )
 from physai.contract.onnx_io import attach_to_onnx, check_onnx_io, read_from_onnx
-from physai.contract.terms import OBSERVATION_TERMS, TermDef, projected_gravity
+from physai.contract.terms import OBSERVATION_TERMS, TermDef, gait_clock, gait_phase, projected_gravity
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -51,8 +52,11 @@ __all__ = [
     "attach_to_onnx",
     "build_observation",
     "check_onnx_io",
+    "clamp_command",
     "clip_action",
     "compute_terms",
+    "gait_clock",
+    "gait_phase",
     "projected_gravity",
     "read_from_onnx",
 ]

@@ -85,6 +85,19 @@ def _scale(value: Any, field: str, *, positive: bool) -> float | tuple[float, ..
     return items
 
 
+def _ranges(value: Any, field: str) -> tuple[tuple[float, float], ...]:
+    rows = _sequence(value, field, "[low, high] pairs")
+    if len(rows) != 3:
+        raise ContractError.for_field(field, rows, "3 [low, high] pairs: vx (m/s), vy (m/s), yaw rate (rad/s)")
+    out = []
+    for i, row in enumerate(rows):
+        lo, hi = _numbers(row, f"{field}[{i}]", 2)
+        if lo > hi:
+            raise ContractError.for_field(f"{field}[{i}]", [lo, hi], "[low, high] with low ≤ high")
+        out.append((lo, hi))
+    return tuple(out)
+
+
 def _check_scale_length(scale: float | tuple[float, ...], size: int, field: str, what: str) -> None:
     if isinstance(scale, tuple) and len(scale) != size:
         raise ContractError.for_field(field, scale, f"one number or {size} numbers ({what})")
@@ -116,7 +129,7 @@ class ObservationTerm:
         return OBSERVATION_TERMS[self.name]
 
     def size(self, n_joints: int) -> int:
-        """Values per history step (3, or `n_joints` for joint terms)."""
+        """Values per history step (3, 4 for gait_phase, or `n_joints` for joint terms)."""
         return self.definition.size(n_joints)
 
 
@@ -173,6 +186,14 @@ class PolicyContract:
     """Physics (PD) period the policy was trained with (s), e.g. 0.002."""
     history_fill: str = "current"
     """How history entries older than a reset are filled: "current" (repeat the first value) or "zeros"."""
+    gait_frequency_hz: float | None = None
+    """Frequency of the gait clock (Hz, > 0) when the observation has `gait_phase`; None otherwise."""
+    command_ranges: tuple[tuple[float, float], ...] | None = None
+    """[low, high] of vx (m/s), vy (m/s) and yaw rate (rad/s) the policy was trained on; None: no command.
+
+    The policy node clamps /cmd_vel into these ranges (and reports it), so a robot is never asked for a
+    speed its policy has not seen.
+    """
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -226,6 +247,18 @@ class PolicyContract:
         put(self, "physics_dt_s", physics)
         if self.history_fill not in HISTORY_FILLS:
             raise ContractError.for_field("history_fill", self.history_fill, f"one of {', '.join(HISTORY_FILLS)}")
+        if self.gait_frequency_hz is not None:
+            put(
+                self,
+                "gait_frequency_hz",
+                _number(self.gait_frequency_hz, "gait_frequency_hz", minimum=0.0, strict=True),
+            )
+        if self.uses("gait_phase") and self.gait_frequency_hz is None:
+            raise ContractError.for_field(
+                "gait_frequency_hz", None, "a frequency > 0 Hz (the observation has the gait_phase term)"
+            )
+        if self.command_ranges is not None:
+            put(self, "command_ranges", _ranges(self.command_ranges, "command_ranges"))
 
     # ---- derived sizes ------------------------------------------------------------------------------------
     @property
@@ -321,6 +354,8 @@ class PolicyContract:
         control_dt_s: float = 0.02,
         physics_dt_s: float = 0.002,
         history_fill: str = "current",
+        gait_frequency_hz: float | None = None,
+        command_ranges: Sequence[Sequence[float]] | None = None,
     ) -> PolicyContract:
         """A contract for `spec` with its joint order, default pose and default gains.
 
@@ -341,6 +376,8 @@ class PolicyContract:
             control_dt_s=control_dt_s,
             physics_dt_s=physics_dt_s,
             history_fill=history_fill,
+            gait_frequency_hz=gait_frequency_hz,
+            command_ranges=None if command_ranges is None else tuple(tuple(r) for r in command_ranges),
         )
 
     # ---- serialisation ------------------------------------------------------------------------------------
@@ -362,6 +399,8 @@ class PolicyContract:
             "control_dt_s": self.control_dt_s,
             "physics_dt_s": self.physics_dt_s,
             "history_fill": self.history_fill,
+            **({} if self.gait_frequency_hz is None else {"gait_frequency_hz": self.gait_frequency_hz}),
+            **({} if self.command_ranges is None else {"command_ranges": [list(r) for r in self.command_ranges]}),
         }
 
     @classmethod
@@ -376,7 +415,7 @@ class PolicyContract:
 
     @classmethod
     def _parse(cls, data: Any) -> PolicyContract:
-        top = _mapping(data, "<contract>", required=_FIELD_NAMES, optional=("history_fill",), version_first=True)
+        top = _mapping(data, "<contract>", required=_FIELD_NAMES, optional=_OPTIONAL_FIELDS, version_first=True)
         raw_terms = _sequence(top["observation"], "observation", "observation terms")
         terms = []
         for i, raw in enumerate(raw_terms):
@@ -445,7 +484,8 @@ class PolicyContract:
         return contract
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(PolicyContract) if f.name != "history_fill")
+_OPTIONAL_FIELDS = ("history_fill", "gait_frequency_hz", "command_ranges")
+_FIELD_NAMES = tuple(f.name for f in fields(PolicyContract) if f.name not in _OPTIONAL_FIELDS)
 
 
 def _mapping(

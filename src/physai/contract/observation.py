@@ -16,21 +16,28 @@ from typing import Any
 import numpy as np
 
 from physai.contract.contract import PolicyContract
+from physai.contract.terms import gait_clock
 
 
-def compute_terms(inputs: Any, command: Any, last_action: Any, contract: PolicyContract) -> dict[str, np.ndarray]:
+def compute_terms(
+    inputs: Any, command: Any, last_action: Any, contract: PolicyContract, clock_s: Any = None
+) -> dict[str, np.ndarray]:
     """The current, scaled value of every observation term, float64, shape (..., term size) each.
 
     `inputs`: any object with joint_pos, joint_vel (..., n_joints) in contract joint order, gyro (..., 3) and
     imu_quat (..., 4) (w, x, y, z), plus base_lin_vel / target_pos / ee_pos (..., 3) when the contract uses
     those terms (a `physai.sim.RobotState` fits). `command`: (..., 3) (vx m/s, vy m/s, yaw rate rad/s) or None
     when the contract has no `velocity_command`. `last_action`: the previous policy action after the contract clip (..., n_joints),
-    zeros after a reset, or None when unused. Leading dims broadcast against each other (e.g. one command for
-    a batch of states). Raises ValueError naming a missing or misshapen input.
+    zeros after a reset, or None when unused. `clock_s`: gait clock time (s), shape (...), when the contract
+    has `gait_phase` (ObservationBuilder counts it). Leading dims broadcast against each other (e.g. one
+    command for a batch of states). Raises ValueError naming a missing or misshapen input.
     """
     default = np.asarray(contract.default_pos, dtype=np.float64)
+    clock = None
+    if clock_s is not None and contract.gait_frequency_hz is not None:
+        clock = gait_clock(clock_s, contract.gait_frequency_hz)
     values = {
-        term.name: term.definition.compute(inputs, command, last_action, default) * np.asarray(term.scale)
+        term.name: term.definition.compute(inputs, command, last_action, default, clock) * np.asarray(term.scale)
         for term in contract.observation
     }
     batch = _batch_shape({name: v.shape[:-1] for name, v in values.items()})
@@ -88,13 +95,27 @@ def build_observation(
     last_action: Any,
     contract: PolicyContract,
     history: Mapping[str, np.ndarray] | None = None,
+    clock_s: Any = None,
 ) -> np.ndarray:
     """The policy observation, float32, shape (obs_dim,) or (..., obs_dim). Pure: no state is kept.
 
     Arguments as in `compute_terms`; `history` as in `assemble_observation` (needed only for terms with
-    history > 1; `ObservationBuilder` keeps it across steps).
+    history > 1; `ObservationBuilder` keeps it across steps, and the gait clock too).
     """
-    return assemble_observation(compute_terms(inputs, command, last_action, contract), contract, history)
+    return assemble_observation(compute_terms(inputs, command, last_action, contract, clock_s), contract, history)
+
+
+def clamp_command(command: Any, contract: PolicyContract) -> tuple[np.ndarray, bool]:
+    """(command clipped into the contract's trained `command_ranges`, whether anything was clipped).
+
+    `command`: (vx m/s, vy m/s, yaw rate rad/s), shape (..., 3). Contracts without ranges pass it unchanged.
+    """
+    c = np.asarray(command, dtype=np.float64)
+    if contract.command_ranges is None:
+        return c, False
+    ranges = np.asarray(contract.command_ranges)
+    clipped = np.clip(c, ranges[:, 0], ranges[:, 1])
+    return clipped, bool((clipped != c).any())
 
 
 def clip_action(action: Any, contract: PolicyContract) -> np.ndarray:
@@ -127,6 +148,9 @@ class ObservationBuilder:
     is `batch_shape` or that of the first call; `reset(mask)` restarts the history of the selected worlds only.
     A call with `worlds=` (indices into a (num_worlds,) batch) observes and advances just those worlds, e.g.
     the ones a vectorised env has just reset.
+
+    The builder is also the gait clock: it counts the calls since each world's reset, and the clock time of
+    a call is count × control_dt_s (0 on the first call after a reset). `clock_s()` reads it.
     """
 
     def __init__(self, contract: PolicyContract, batch_shape: tuple[int, ...] | None = None) -> None:
@@ -134,6 +158,7 @@ class ObservationBuilder:
         self._stacked = tuple(t for t in contract.observation if t.history > 1)
         self._history: dict[str, np.ndarray] | None = None
         self._fresh: np.ndarray | None = None
+        self._steps: np.ndarray | None = None
         if batch_shape is not None:
             self._allocate(tuple(batch_shape))
 
@@ -141,6 +166,14 @@ class ObservationBuilder:
         n = self.contract.n_joints
         self._history = {t.name: np.zeros((*batch, t.history - 1, t.size(n))) for t in self._stacked}
         self._fresh = np.ones(batch, dtype=bool)
+        self._steps = np.zeros(batch, dtype=np.int64)
+
+    def clock_s(self, worlds: Any = None) -> np.ndarray | float:
+        """Gait clock time (s) the next call will use: policy steps since reset × control_dt_s."""
+        if self._steps is None or self._fresh is None:
+            return 0.0
+        rows: Any = ... if worlds is None else np.asarray(worlds, dtype=np.int64)
+        return np.where(self._fresh[rows], 0, self._steps[rows]) * self.contract.control_dt_s
 
     @property
     def history(self) -> dict[str, np.ndarray]:
@@ -164,17 +197,20 @@ class ObservationBuilder:
 
         With `worlds` (an index array into a 1-D batch), inputs hold just those worlds, in that order.
         """
-        terms = compute_terms(inputs, command, last_action, self.contract)
+        clock = self.clock_s(worlds)
+        terms = compute_terms(inputs, command, last_action, self.contract, clock)
         batch = next(iter(terms.values())).shape[:-1]
         if worlds is None:
             if self._fresh is None or self._fresh.shape != batch:
                 self._allocate(batch)
+                if np.ndim(clock) and self.contract.gait_frequency_hz is not None:  # a new batch starts at 0
+                    terms = compute_terms(inputs, command, last_action, self.contract, 0.0)
             rows: Any = ...
         else:
             if self._fresh is None or self._fresh.ndim != 1:
                 raise ValueError("observing a subset of worlds needs a 1-D batch: pass batch_shape=(num_worlds,)")
             rows = np.asarray(worlds, dtype=np.int64)
-        assert self._history is not None and self._fresh is not None
+        assert self._history is not None and self._fresh is not None and self._steps is not None
         fresh = self._fresh[rows]
         past = {name: buf[rows] for name, buf in self._history.items()}  # copies for index rows, views for ...
         if fresh.any():
@@ -183,6 +219,7 @@ class ObservationBuilder:
         obs = assemble_observation(terms, self.contract, past)
         for name, buf in past.items():
             self._history[name][rows] = np.concatenate([terms[name][..., None, :], buf[..., :-1, :]], axis=-2)
+        self._steps[rows] = np.where(fresh, 0, self._steps[rows]) + 1
         self._fresh[rows] = False
         return obs
 

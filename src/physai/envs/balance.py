@@ -15,9 +15,9 @@ from physai.contract import ObservationTerm, projected_gravity
 from physai.envs import rewards
 from physai.envs.config import BalanceConfig
 from physai.envs.gym_env import PhysaiEnv
+from physai.envs.pushes import BatchPushes
 from physai.envs.task import VecTask
 from physai.robot.state import FallRule, RobotState, tilt_rad
-from physai.sim.push import draw_push
 
 BALANCE_TERMS = (
     ObservationTerm("base_ang_vel", scale=0.25),
@@ -45,32 +45,15 @@ class BalanceTask(VecTask):
             raise ValueError(f"Balance needs a floating-base robot; {self.spec.name} has a fixed base")
         self.config: BalanceConfig
         self.start_height_m = float(self.spec.base_height_m)
-        self.next_push_s = np.full(num_worlds, np.inf)
-        """Sim time of each world's next push (s)."""
-        self.pushed = np.zeros(num_worlds, dtype=bool)
-        self.push_log: list[tuple[int, float, float, float]] = []
-        """(world, time_s, dvx, dvy) of the pushes in the worlds' current episodes (m/s, world frame)."""
+        self.pushes = BatchPushes(self.sim, self.config.push)
+        """The push schedule; `pushes.log` lists the pushes of the current episodes."""
         self._effort = self.spec.effort_limit
-        self._base_dof = self.sim.layout.base_dof
-
-    def _schedule_push(self, world: int, now_s: float) -> None:
-        push = self.config.push
-        self.next_push_s[world] = now_s + self.rngs[world].uniform(*push.interval_s) if push.enabled else np.inf
 
     def _task_reset(self, worlds: np.ndarray, rngs: list[np.random.Generator]) -> None:
-        restarted = set(worlds.tolist())
-        self.push_log = [entry for entry in self.push_log if entry[0] not in restarted]
-        for world in worlds:
-            self._schedule_push(int(world), 0.0)
+        self.pushes.reset(worlds, rngs)
 
     def _before_physics(self) -> None:
-        now = self.sim.time_s
-        self.pushed = now + 1e-9 >= self.next_push_s
-        for world in np.flatnonzero(self.pushed):
-            dv = draw_push(self.rngs[world], self.config.push.velocity_m_s)
-            self.sim.qvel[world, self._base_dof : self._base_dof + 2] += dv  # world-frame velocity of the free joint
-            self.push_log.append((int(world), float(now[world]), float(dv[0]), float(dv[1])))
-            self._schedule_push(int(world), float(now[world]))
+        self.pushes.apply(self.rngs)
 
     def _evaluate(
         self, state: RobotState, action: np.ndarray
@@ -82,7 +65,7 @@ class BalanceTask(VecTask):
             "fell": fell,
             "base_height_m": state.base_pos[..., 2].copy(),
             "tilt_rad": tilt_rad(state.base_quat),
-            "pushed": self.pushed.copy(),
+            "pushed": self.pushes.pushed.copy(),
         }
         return terms, fell, info
 

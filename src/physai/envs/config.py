@@ -22,6 +22,7 @@ import yaml
 from physai.errors import FieldError
 from physai.paths import data_root
 from physai.robot.state import FALL
+from physai.sim.mjcf import PHYSICS_DT_S
 
 
 class TaskConfigError(FieldError):
@@ -83,6 +84,8 @@ class RandomizationConfig:
     """Per-joint scale of the actuator torque limit (motor strength)."""
     action_latency: LatencyRandomization = LatencyRandomization()
     """Delay between a policy action and the actuators."""
+    encoder_bias_rad: UniformRandomization = UniformRandomization(range=(-0.02, 0.02))
+    """Per-joint constant offset of the measured joint positions (rad), drawn per episode (encoder zero error)."""
     sensor_noise: SensorNoise = SensorNoise()
     """Noise on the observation inputs."""
 
@@ -131,6 +134,72 @@ class ReachRewardWeights:
     """Σ (a_t − a_{t−1})² of the raw actions."""
 
 
+@dataclass(frozen=True)
+class CommandConfig:
+    """Velocity commands of the walk task, drawn per world from uniform ranges (base frame, REP-103)."""
+
+    vx_m_s: tuple[float, float] = (-0.3, 0.5)
+    """[low, high] forward velocity (m/s)."""
+    vy_m_s: tuple[float, float] = (-0.3, 0.3)
+    """[low, high] lateral velocity, +y to the left (m/s)."""
+    yaw_rate_rad_s: tuple[float, float] = (-1.0, 1.0)
+    """[low, high] yaw rate, counter-clockwise positive (rad/s)."""
+    resample_interval_s: float = 4.0
+    """A new command is drawn every this many seconds (and at reset)."""
+    standing_fraction: float = 0.1
+    """Probability that a drawn command is zero (stand in place)."""
+
+
+@dataclass(frozen=True)
+class GaitConfig:
+    """The gait clock the walk policy observes (contract `gait_frequency_hz`) and the swing the rewards ask for."""
+
+    frequency_hz: float = 1.5
+    """Steps of one foot per second (Hz); the feet alternate half a period apart."""
+    stance_fraction: float = 0.55
+    """Part of each foot's period that is stance (phase < stance_fraction)."""
+    swing_height_m: float = 0.06
+    """Foot clearance asked for in swing (m above its standing height)."""
+
+
+@dataclass(frozen=True)
+class WalkRewardWeights:
+    """Weights of the walk reward terms (the sign decides reward or penalty; terms are unweighted ≥ 0)."""
+
+    tracking_lin_vel: float = 1.0
+    """exp(−|v_xy − v*_xy|²/σ) of the base velocity, σ = `tracking_sigma`."""
+    tracking_ang_vel: float = 0.5
+    """exp(−(ω_z − ω*_z)²/σ) of the yaw rate."""
+    lin_vel_z: float = -2.0
+    """v_z² of the base (m²/s²)."""
+    ang_vel_xy: float = -0.05
+    """ω_x² + ω_y² of the base (rad²/s²)."""
+    orientation: float = -1.0
+    """|g_xy|² of the projected gravity (0 upright)."""
+    base_height: float = -10.0
+    """Squared error of the base height to its standing height (m²)."""
+    contact_match: float = 0.18
+    """Feet whose contact matches the gait clock's stance/swing (0, 1 or 2)."""
+    swing_height: float = -20.0
+    """Σ over swinging feet of (clearance − swing_height_m)² (m²)."""
+    foot_slip: float = -0.2
+    """Σ over feet in contact of |v_foot|² (m²/s²)."""
+    hip_deviation: float = -1.0
+    """Σ (q − q_default)² over the hip roll and yaw joints (rad²): legs under the body."""
+    joint_limits: float = -5.0
+    """Σ of how far joints are beyond 90 % of their range (rad)."""
+    action_rate: float = -0.01
+    """Σ (a_t − a_{t−1})² of the raw actions."""
+    torque: float = -0.01
+    """Σ (τ / τ_max)² of the applied torques."""
+    stand_still: float = -0.5
+    """Σ |q − q_default| while the command is zero (rad)."""
+    alive: float = 0.15
+    """Per step while not fallen."""
+    termination: float = -10.0
+    """1 on the step the robot falls."""
+
+
 # ---- task configs ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class BalanceConfig:
@@ -140,6 +209,8 @@ class BalanceConfig:
     """Episode length (s); the env truncates after round(episode_length_s / control_dt_s) steps."""
     control_dt_s: float = 0.02
     """Policy period (s); an integer multiple of the physics period."""
+    physics_dt_s: float = PHYSICS_DT_S
+    """Physics (PD) period (s); the contract carries it to sim_node, the motor plant and eval."""
     action_scale: float | tuple[float, ...] = 0.25
     """Action scale of the contract (rad per unit action): one number or one per joint."""
     reset_joint_noise_rad: float = 0.05
@@ -164,6 +235,8 @@ class ReachConfig:
     """Episode length (s); the env truncates after round(episode_length_s / control_dt_s) steps."""
     control_dt_s: float = 0.02
     """Policy period (s); an integer multiple of the physics period."""
+    physics_dt_s: float = PHYSICS_DT_S
+    """Physics (PD) period (s); the contract carries it to sim_node, the motor plant and eval."""
     action_scale: float | tuple[float, ...] = 1.0
     """Action scale of the contract (rad or m per unit action): one number or one per joint."""
     reset_joint_noise_rad: float = 0.05
@@ -182,6 +255,38 @@ class ReachConfig:
     """Reward weights."""
     randomization: RandomizationConfig = RandomizationConfig()
     """Domain randomization (ground friction has no effect on the arm)."""
+
+
+@dataclass(frozen=True)
+class WalkConfig:
+    """physai/Walk-v0: track a velocity command (vx, vy, yaw rate) with a gait clock, under pushes."""
+
+    episode_length_s: float = 20.0
+    """Episode length (s); the env truncates after round(episode_length_s / control_dt_s) steps."""
+    control_dt_s: float = 0.02
+    """Policy period (s); an integer multiple of the physics period."""
+    physics_dt_s: float = 0.005
+    """Physics (PD) period (s): 200 Hz with decimation 4, the rate the anchors train walking at."""
+    action_scale: float | tuple[float, ...] = 0.25
+    """Action scale of the contract (rad per unit action): one number or one per joint."""
+    reset_joint_noise_rad: float = 0.05
+    """Uniform joint noise at reset (rad)."""
+    max_tilt_rad: float = FALL.max_tilt_rad
+    """The robot has fallen when its base tilts more than this (rad)."""
+    min_height_fraction: float = FALL.min_height_fraction
+    """The robot has fallen when its base is lower than this fraction of its start height."""
+    tracking_sigma: float = 0.1
+    """σ of the tracking kernels exp(−err²/σ) ((m/s)² and (rad/s)²)."""
+    commands: CommandConfig = CommandConfig()
+    """Velocity command ranges and resampling."""
+    gait: GaitConfig = GaitConfig()
+    """Gait clock and swing."""
+    rewards: WalkRewardWeights = WalkRewardWeights()
+    """Reward weights."""
+    push: PushConfig = PushConfig()
+    """Push schedule."""
+    randomization: RandomizationConfig = RandomizationConfig()
+    """Domain randomization."""
 
 
 # ---- loading ----------------------------------------------------------------------------------------------
@@ -286,10 +391,18 @@ def _check(config: Any, source: str, prefix: str) -> None:
     for f in dataclasses.fields(config):
         value = getattr(config, f.name)
         where = f"{prefix}{f.name}"
-        if f.name in ("range", "interval_s", "velocity_m_s") and value[0] > value[1]:
+        if (
+            f.name in ("range", "interval_s", "velocity_m_s", "vx_m_s", "vy_m_s", "yaw_rate_rad_s")
+            and value[0] > value[1]
+        ):
             raise TaskConfigError(source, where, list(value), "[low, high] with low ≤ high")
-        if f.name in ("episode_length_s", "control_dt_s", "distance_sigma_m", "success_tolerance_m") and value <= 0:
+        positive = ("episode_length_s", "control_dt_s", "physics_dt_s", "distance_sigma_m", "success_tolerance_m")
+        if f.name in (*positive, "tracking_sigma", "resample_interval_s", "frequency_hz") and value <= 0:
             raise TaskConfigError(source, where, value, "a number > 0")
+    fractions = ("standing_fraction", "stance_fraction")
+    for name in fractions:
+        if hasattr(config, name) and not 0.0 <= getattr(config, name) <= 1.0:
+            raise TaskConfigError(source, f"{prefix}{name}", getattr(config, name), "a fraction in [0, 1]")
     if isinstance(config, LatencyRandomization) and config.range[0] < 0:
         raise TaskConfigError(source, f"{prefix}range", list(config.range), "delays ≥ 0 physics steps")
     if isinstance(config, ReachConfig) and any(
@@ -301,6 +414,8 @@ def _check(config: Any, source: str, prefix: str) -> None:
 __all__ = [
     "BalanceConfig",
     "BalanceRewardWeights",
+    "CommandConfig",
+    "GaitConfig",
     "LatencyRandomization",
     "PushConfig",
     "RandomizationConfig",
@@ -309,6 +424,8 @@ __all__ = [
     "SensorNoise",
     "TaskConfigError",
     "UniformRandomization",
+    "WalkConfig",
+    "WalkRewardWeights",
     "config_from_dict",
     "config_to_dict",
     "load_task_config",

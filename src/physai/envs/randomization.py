@@ -31,6 +31,8 @@ class EpisodeSamples:
     """Scale of the actuator torque limits (motor strength), (N, n_joints)."""
     latency_steps: np.ndarray
     """Action delay (physics steps), (N,) int."""
+    encoder_bias_rad: np.ndarray
+    """Constant offset added to each measured joint position (rad), (N, n_joints); zeros when disabled."""
 
 
 def _draw(item: UniformRandomization, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -63,6 +65,7 @@ class BatchRandomizer:
             kd_scale=np.ones((nsim, n)),
             effort_scale=np.ones((nsim, n)),
             latency_steps=np.zeros(nsim, dtype=np.int64),
+            encoder_bias_rad=np.zeros((nsim, n)),
         )
 
     def sample(self, worlds: Sequence[int], rngs: Sequence[np.random.Generator]) -> None:
@@ -82,6 +85,8 @@ class BatchRandomizer:
                 self._force[world, :n] = self._force0 * s.effort_scale[world][:, None]
             if cfg.action_latency.enabled:
                 s.latency_steps[world] = rng.integers(cfg.action_latency.range[0], cfg.action_latency.range[1] + 1)
+            if cfg.encoder_bias_rad.enabled:  # drawn last, so configs without it keep their seeded episodes
+                s.encoder_bias_rad[world] = rng.uniform(*cfg.encoder_bias_rad.range, size=n)
         if self._mass is not None:
             self.sim.batch.set_const(np.asarray(worlds, dtype=np.int64))
 

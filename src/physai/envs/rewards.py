@@ -65,3 +65,44 @@ def distance_shaping(distance_m: np.ndarray, sigma_m: float) -> np.ndarray:
 def success(distance_m: np.ndarray, tolerance_m: float) -> np.ndarray:
     """1 where d ≤ tolerance (m), else 0."""
     return (np.asarray(distance_m) <= tolerance_m).astype(np.float64)
+
+
+def tracking(error_sq: np.ndarray, sigma: float) -> np.ndarray:
+    """exp(−e²/σ) of a squared tracking error e² ((m/s)² or (rad/s)²): 1 on target."""
+    return np.exp(-np.asarray(error_sq, dtype=np.float64) / sigma)
+
+
+def squared(x: np.ndarray) -> np.ndarray:
+    """Σ x² over the last axis, (..., k) → (...) (e.g. ω_x² + ω_y²)."""
+    return _sum_squares(np.asarray(x, dtype=np.float64))
+
+
+def contact_match(contact: np.ndarray, stance: np.ndarray) -> np.ndarray:
+    """Number of feet whose contact equals the gait clock's stance, (..., n_feet) bools → (...)."""
+    match = (np.asarray(contact, dtype=bool) == np.asarray(stance, dtype=bool)).astype(np.float64)
+    return np.cumsum(match, axis=-1)[..., -1]
+
+
+def swing_height(clearance_m: np.ndarray, swing: np.ndarray, target_m: float) -> np.ndarray:
+    """Σ over swinging feet of (clearance − target)² (m²); clearance and swing (..., n_feet)."""
+    err = (np.asarray(clearance_m, dtype=np.float64) - target_m) * np.asarray(swing, dtype=np.float64)
+    return _sum_squares(err)
+
+
+def foot_slip(foot_vel: np.ndarray, contact: np.ndarray) -> np.ndarray:
+    """Σ over feet in contact of |v_foot|² (m²/s²); foot_vel (..., n_feet, 3), contact (..., n_feet)."""
+    speed_sq = _sum_squares(np.asarray(foot_vel, dtype=np.float64))  # (..., n_feet)
+    return np.cumsum(speed_sq * np.asarray(contact, dtype=np.float64), axis=-1)[..., -1]
+
+
+def joint_limits(joint_pos: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Σ of how far joints are outside [lower, upper] (rad), (..., n) with (n,) bounds (the soft limits)."""
+    q = np.asarray(joint_pos, dtype=np.float64)
+    beyond = np.maximum(lower - q, 0.0) + np.maximum(q - upper, 0.0)
+    return np.cumsum(beyond, axis=-1)[..., -1]
+
+
+def stand_still(joint_pos: np.ndarray, default_pos: np.ndarray, standing: np.ndarray) -> np.ndarray:
+    """Σ |q − q_default| (rad) where `standing` (...) is True (the command is zero), else 0."""
+    d = np.abs(np.asarray(joint_pos, dtype=np.float64) - default_pos)
+    return np.cumsum(d, axis=-1)[..., -1] * np.asarray(standing, dtype=np.float64)

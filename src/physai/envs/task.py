@@ -11,6 +11,7 @@ worlds. Subclasses implement the task hooks on (N, ...) arrays.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +80,7 @@ class VecTask:
         elif overrides:
             raise ValueError("overrides apply to a YAML config; pass a modified config dataclass instead")
         self.config = config
-        self.sim = BatchSim(robot, num_worlds, scene=scene, nthread=nthread)
+        self.sim = BatchSim(robot, num_worlds, scene=scene, nthread=nthread, physics_dt=config.physics_dt_s)
         self.spec = self.sim.spec
         scale = config.action_scale
         self.contract = PolicyContract.for_robot(
@@ -88,6 +89,7 @@ class VecTask:
             action_scale=scale if isinstance(scale, (int, float)) else tuple(scale),
             control_dt_s=config.control_dt_s,
             physics_dt_s=self.sim.physics_dt,
+            **self._contract_options(config),
         )
         """The policy contract (observation terms, action mapping, gains, rates); export embeds it."""
         self.decimation = self.contract.decimation
@@ -113,6 +115,11 @@ class VecTask:
         self._all = np.arange(num_worlds)
 
     # ---- task hooks (arrays over the given worlds) ---------------------------------------------------------
+    @classmethod
+    def _contract_options(cls, config: Any) -> dict[str, Any]:
+        """Extra PolicyContract.for_robot arguments of the task (e.g. gait_frequency_hz, command_ranges)."""
+        return {}
+
     def _task_reset(self, worlds: np.ndarray, rngs: list[np.random.Generator]) -> None:
         """Draw the task's episode values (targets, push times) for `worlds`, after their simulator reset."""
 
@@ -201,8 +208,16 @@ class VecTask:
             **self._extra_inputs(worlds),
         )
 
+    def clock_s(self) -> np.ndarray:
+        """Gait clock time (s) of the observation each world gets next, (N,) (the builder's count; see terms)."""
+        return np.broadcast_to(self._builder.clock_s(), (self.num_worlds,)).astype(np.float64)
+
     def _observe(self, state: RobotState, worlds: np.ndarray) -> np.ndarray:
         noise = self.config.randomization.sensor_noise
-        inputs = add_sensor_noise(self.observation_inputs(state, worlds), noise, [self.rngs[w] for w in worlds])
+        inputs = self.observation_inputs(state, worlds)
+        if self.config.randomization.encoder_bias_rad.enabled:
+            bias = self.randomizer.samples.encoder_bias_rad[worlds]
+            inputs = dataclasses.replace(inputs, joint_pos=inputs.joint_pos + bias)
+        inputs = add_sensor_noise(inputs, noise, [self.rngs[w] for w in worlds])
         obs = self._builder(inputs, self.command[worlds], self.last_action[worlds], worlds=worlds)
         return np.clip(obs, -OBS_LIMIT, OBS_LIMIT)

@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from physai.contract import ContractMismatch, PolicyContract
+from physai.control.teleop import CommandTimeline
 from physai.policy.inference import OnnxPolicy
+from physai.rl.walk_metrics import WalkLog, plot_walk, walk_metrics
 
 SUCCESS_TOLERANCE_M = 0.02
 """Reach: an episode succeeds when the final end-effector distance is ≤ this (m)."""
@@ -63,8 +65,18 @@ class EvalReport:
     """Reach: fraction of episodes with final distance ≤ `success_tolerance_m`; None for other tasks."""
     success_tolerance_m: float | None = None
     """Reach: the tolerance used for success_rate (m)."""
-    vel_tracking_error_mps: float | None = None
-    """Walk: mean of info["vel_error_mps"] over all steps of all episodes (m/s); None when the env has none."""
+    lin_vel_error_m_s: float | None = None
+    """Walk: mean linear-velocity tracking error of the stride-average velocity (m/s; physai.rl.walk_metrics)."""
+    yaw_rate_error_rad_s: float | None = None
+    """Walk: mean yaw-rate tracking error (rad/s)."""
+    stand_drift_m_s: float | None = None
+    """Walk: mean speed while commanded to stand (m/s); None when no step was."""
+    foot_slip_m_s: float | None = None
+    """Walk: mean speed of the feet in contact (m/s)."""
+    step_frequency_hz: float | None = None
+    """Walk: touchdowns per foot per second (Hz)."""
+    plot: str | None = None
+    """Walk: PNG of episode 0 (commanded vs measured velocity, gait diagram), or None."""
     video: str | None = None
     """MP4 of episode 0, or None (not asked for, or the env cannot be rendered)."""
     video_frames: int = 0
@@ -102,8 +114,15 @@ class EvalReport:
             rows.append(("final distance", f"{1000 * float(np.mean(self.final_distance_m)):.1f} mm (mean)"))
         if self.success_rate is not None:
             rows.append((f"success (≤ {1000 * (self.success_tolerance_m or 0):.0f} mm)", f"{self.success_rate:.0%}"))
-        if self.vel_tracking_error_mps is not None:
-            rows.append(("velocity tracking error", f"{self.vel_tracking_error_mps:.3f} m/s"))
+        if self.lin_vel_error_m_s is not None:
+            rows.append(("linear velocity error", f"{self.lin_vel_error_m_s:.3f} m/s"))
+            rows.append(("yaw rate error", f"{self.yaw_rate_error_rad_s:.3f} rad/s"))
+            drift = "no stand command" if self.stand_drift_m_s is None else f"{self.stand_drift_m_s:.3f} m/s"
+            rows.append(("drift while standing", drift))
+            rows.append(("foot slip", f"{self.foot_slip_m_s:.3f} m/s"))
+            rows.append(("step frequency", f"{self.step_frequency_hz:.2f} Hz"))
+        if self.plot is not None:
+            rows.append(("plot", self.plot))
         if self.video is not None:
             rows.append(("video", f"{self.video} ({self.video_frames} frames)"))
         width = max(len(name) for name, _ in rows)
@@ -124,6 +143,8 @@ def evaluate(
     overrides: dict[str, Any] | None = None,
     success_tolerance_m: float = SUCCESS_TOLERANCE_M,
     video_size: tuple[int, int] = (640, 480),
+    commands: str | os.PathLike | None = None,
+    plot: str | os.PathLike | None = None,
 ) -> EvalReport:
     """Run `episodes` deterministic episodes of the policy file in env `task` and summarise them.
 
@@ -137,6 +158,9 @@ def evaluate(
         overrides: task config overrides passed to `gym.make` (e.g. {"episode_length_s": 1.0}).
         success_tolerance_m: Reach success threshold on the final distance (m).
         video_size: (width, height) of the video in pixels.
+        commands: Walk: YAML timeline of (t, vx, vy, yaw rate) (physai.control.teleop.CommandTimeline) that
+            replaces the random commands in every episode.
+        plot: Walk: PNG path for episode 0's commanded vs measured velocity and gait diagram.
 
     Raises:
         ContractMismatch: the file's contract does not fit the robot or differs from the env's contract.
@@ -158,17 +182,22 @@ def evaluate(
         contract.check(base.robot_spec)
         check_same_contract(contract, base.contract, source=str(policy.path), task=task)
         floating = bool(getattr(base.robot_spec, "floating_base", True))
+        if commands is not None:
+            if not hasattr(base.task, "command_timeline"):
+                raise ValueError(f"--commands needs a velocity-command task (physai/Walk-v0); {task} has none")
+            base.task.command_timeline = CommandTimeline.load(commands)
+        walk_logs: list[WalkLog] = []
         returns: list[float] = []
         steps: list[int] = []
         falls: list[bool] = []
         distances: list[float] = []
-        vel_errors: list[float] = []
         recorder, world_data, every = (
             _open_video(env, video, contract, video_size) if video is not None else (None, lambda: None, 1)
         )
         try:
             for i in range(episodes):
                 obs, info = env.reset(seed=seed + i)
+                log = WalkLog.empty(contract.control_dt_s)
                 total, n, done = 0.0, 0, False
                 terminated = truncated = False
                 if recorder is not None and i == 0:
@@ -183,10 +212,12 @@ def evaluate(
                     total += float(reward)
                     n += 1
                     done = bool(terminated or truncated)
-                    if "vel_error_mps" in info:
-                        vel_errors.append(float(info["vel_error_mps"]))
+                    if "cmd_vx" in info:
+                        log.add(info)
                     if recorder is not None and i == 0 and n % every == 0:
                         recorder.capture(world_data())
+                if log.command:
+                    walk_logs.append(log)
                 returns.append(total)
                 steps.append(n)
                 falls.append(_fell(info, terminated, truncated, floating))
@@ -200,6 +231,14 @@ def evaluate(
         env.close()
 
     reach = len(distances) == episodes
+    walk = walk_metrics(walk_logs, contract.gait_frequency_hz) if walk_logs else None
+    if walk is not None and plot is not None:
+        plot_walk(walk_logs[0], plot, f"{Path(policy.path).name}: episode 0 (seed {seed})", contract.gait_frequency_hz)
+
+    def walk_figure(name: str) -> float | None:
+        value = None if walk is None else getattr(walk, name)
+        return None if value is None or not math.isfinite(value) else float(value)
+
     return EvalReport(
         policy=str(policy.path),
         task=task,
@@ -215,7 +254,12 @@ def evaluate(
         final_distance_m=distances if reach else None,
         success_rate=float(np.mean([d <= success_tolerance_m for d in distances])) if reach else None,
         success_tolerance_m=success_tolerance_m if reach else None,
-        vel_tracking_error_mps=float(np.mean(vel_errors)) if vel_errors else None,
+        lin_vel_error_m_s=walk_figure("lin_vel_error_m_s"),
+        yaw_rate_error_rad_s=walk_figure("yaw_rate_error_rad_s"),
+        stand_drift_m_s=walk_figure("stand_drift_m_s"),
+        foot_slip_m_s=walk_figure("foot_slip_m_s"),
+        step_frequency_hz=walk_figure("step_frequency_hz"),
+        plot=str(plot) if walk is not None and plot is not None else None,
         video=str(video) if recorder is not None else None,
         video_frames=frames,
     )

@@ -55,10 +55,10 @@ __all__ = [
 
 METRICS_MAX = ("mean_return", "success_rate", "mean_episode_seconds")
 """Eval metrics ranked best-first by default when larger."""
-METRICS_MIN = ("fall_rate", "std_return", "vel_tracking_error_mps")
+METRICS_MIN = ("fall_rate", "std_return", "lin_vel_error_m_s", "yaw_rate_error_rad_s")
 """Eval metrics ranked best-first by default when smaller."""
 METRICS = METRICS_MAX + METRICS_MIN
-"""The scalar EvalReport fields a sweep can rank by (success_rate: Reach only; vel_tracking_error_mps: Walk)."""
+"""The scalar EvalReport fields a sweep can rank by (success_rate: Reach only; lin_vel_error_m_s, yaw_rate_error_rad_s: Walk)."""
 
 
 @dataclass

@@ -18,7 +18,7 @@ ROW_KEYS = (
     "std_return",
     "fall_rate",
     "success_rate",
-    "vel_tracking_error_mps",
+    "lin_vel_error_m_s",
     "mean_episode_seconds",
     "steps",
     "train_s",

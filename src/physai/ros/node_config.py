@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from physai.control import GuardConfig
+from physai.control.teleop import JoyMapping
 from physai.drivers.monitor import MonitorConfig
 
 
@@ -23,7 +24,7 @@ class SimNodeConfig:
     scene: str = "flat"
     """Scene in sim_envs/scenes or an MJCF path."""
     policy: str = ""
-    """policy.onnx whose contract supplies kp/kd and the control period ("" → robot.yaml gains, 0.02 s)."""
+    """policy.onnx whose contract gives kp/kd, control and physics periods ("" → robot.yaml gains, 0.02 s, 0.002 s)."""
     mode: str = "realtime"
     """realtime | lockstep."""
     timeout_s: float = GuardConfig.timeout_s
@@ -186,6 +187,60 @@ class MotorSimNodeConfig:
     the run from plant time 0."""
     record_topic: str = "/odom"
     """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
+
+
+# ---- teleop_node ----------------------------------------------------------------------------------------
+TELEOP_SOURCES = ("keyboard", "joy", "script")
+
+
+@dataclass(frozen=True)
+class TeleopNodeConfig:
+    """Parameters of teleop_node."""
+
+    source: str = "keyboard"
+    """keyboard (teleop_twist_keyboard keys on this terminal) | joy (sensor_msgs/Joy on /joy) | script."""
+    script: str = ""
+    """source script: YAML list of {t: s, vx: m/s, vy: m/s, yaw_rate: rad/s}, piecewise constant."""
+    rate_hz: float = 20.0
+    """/cmd_vel publishing rate of keyboard and script (Hz, ROS clock: sim time with use_sim_time)."""
+    speed_m_s: float = 0.5
+    """Keyboard: linear speed of a key press (m/s); q/z and w/x change it by 10 %."""
+    turn_rad_s: float = 1.0
+    """Keyboard: yaw rate of a key press (rad/s); q/z and e/c change it by 10 %."""
+    deadman_button: int = JoyMapping.deadman_button
+    """Joy: button that must be held for commands (-1: none)."""
+    axis_vx: int = JoyMapping.axis_vx
+    """Joy: axis of forward velocity."""
+    axis_vy: int = JoyMapping.axis_vy
+    """Joy: axis of lateral velocity."""
+    axis_yaw: int = JoyMapping.axis_yaw
+    """Joy: axis of yaw rate."""
+    scale_vx_m_s: float = JoyMapping.scale_vx_m_s
+    """Joy: forward velocity at full deflection (m/s)."""
+    scale_vy_m_s: float = JoyMapping.scale_vy_m_s
+    """Joy: lateral velocity at full deflection (m/s)."""
+    scale_yaw_rad_s: float = JoyMapping.scale_yaw_rad_s
+    """Joy: yaw rate at full deflection (rad/s)."""
+
+    def __post_init__(self) -> None:
+        if self.source not in TELEOP_SOURCES:
+            raise ValueError(f"parameter 'source' is {self.source!r}; expected one of {', '.join(TELEOP_SOURCES)}")
+        if self.source == "script" and not self.script:
+            raise ValueError("parameter 'script' is empty; expected a YAML timeline for source script")
+        if not self.rate_hz > 0:
+            raise ValueError(f"parameter 'rate_hz' is {self.rate_hz!r}; expected a rate > 0 Hz")
+
+    def joy_mapping(self) -> JoyMapping:
+        """The Joy → command mapping of these parameters."""
+        return JoyMapping(
+            self.deadman_button,
+            self.axis_vx,
+            self.axis_vy,
+            self.axis_yaw,
+            self.scale_vx_m_s,
+            self.scale_vy_m_s,
+            self.scale_yaw_rad_s,
+        )
 
 
 TOPICS = {

@@ -6,7 +6,8 @@ one the policy was trained on. Triggers:
   timer  at the contract's control rate, using the newest inputs (realtime)
   state  whenever /joint_states and /imu/data with the same stamp have both arrived (lockstep)
 Inputs older than `stale_timeout_s` stop the commands (the actuator node's guard then times out into
-damping); the reason is on /diagnostics.
+damping); the reason is on /diagnostics. /cmd_vel is clamped into the ranges the policy was trained on (the
+contract's `command_ranges`); clamped messages are counted on /diagnostics and warned about on the console.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from geometry_msgs.msg import Twist
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
 
+from physai.contract import clamp_command
 from physai.record import diagnostics
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
@@ -44,6 +46,7 @@ class PolicyNode(Node):
         self.received = {"joints": 0.0, "imu": 0.0}
         self.cmd_vel = np.zeros(3)
         self.cmd_vel_time = 0.0
+        self.cmd_vel_clamped = 0
         self.last_stamp = -1
         self.published = 0
         self.stale_reason = "waiting for /joint_states and /imu/data"
@@ -85,10 +88,23 @@ class PolicyNode(Node):
             self.try_lockstep()
 
     def on_cmd_vel(self, msg: Twist) -> None:
-        """Velocity command (vx, vy, yaw rate); non-finite values are ignored."""
+        """Velocity command (vx m/s, vy m/s, yaw rate rad/s), clamped to the trained ranges; non-finite is ignored."""
         values = np.array([msg.linear.x, msg.linear.y, msg.angular.z])
-        if np.isfinite(values).all():
-            self.cmd_vel, self.cmd_vel_time = values, time.monotonic()
+        if not np.isfinite(values).all():
+            self.get_logger().warning(
+                f"/cmd_vel {values.tolist()} ignored: expected finite numbers", throttle_duration_sec=1.0
+            )
+            return
+        command, clamped = clamp_command(values, self.runner.contract)
+        if clamped:
+            self.cmd_vel_clamped += 1
+            ranges = self.runner.contract.command_ranges
+            self.get_logger().warning(
+                f"/cmd_vel {values.round(3).tolist()} clamped to {command.round(3).tolist()}: the policy was trained "
+                f"on vx {ranges[0]}, vy {ranges[1]} m/s, yaw rate {ranges[2]} rad/s",
+                throttle_duration_sec=1.0,
+            )
+        self.cmd_vel, self.cmd_vel_time = command, time.monotonic()
 
     def try_lockstep(self) -> None:
         """Run once per stamp, when the joint state and the IMU of that stamp are both in."""
@@ -141,6 +157,8 @@ class PolicyNode(Node):
         times = np.array(self.runner.inference_us or [np.nan])
         values = {
             "commands_published": self.published,
+            "cmd_vel": " ".join(f"{v:.3f}" for v in self.cmd_vel),
+            "cmd_vel_clamped": self.cmd_vel_clamped,
             diagnostics.INFERENCE_US_P50: f"{np.percentile(times, 50):.1f}",
             diagnostics.INFERENCE_US_P99: f"{np.percentile(times, 99):.1f}",
             "stale": self.stale_reason or "no",

@@ -39,14 +39,17 @@ class SimNode(Node):
     def __init__(self) -> None:
         super().__init__("sim_node")
         self.config = cfg = declare_and_read(self, SimNodeConfig)
-        self.sim = Simulator(cfg.robot, cfg.scene)
-        spec = self.sim.spec
-        self.guard = SafetyGuard(spec, GuardConfig(cfg.timeout_s, cfg.damping_kd_scale, cfg.soft_start_s))
-        self.control_dt_s = 0.02
+        contract = None
         if cfg.policy:
             from physai.contract import read_from_onnx
 
             contract = read_from_onnx(cfg.policy)
+        # physics at the period the policy was trained with (the contract's physics_dt_s)
+        self.sim = Simulator(cfg.robot, cfg.scene, **({"physics_dt": contract.physics_dt_s} if contract else {}))
+        spec = self.sim.spec
+        self.guard = SafetyGuard(spec, GuardConfig(cfg.timeout_s, cfg.damping_kd_scale, cfg.soft_start_s))
+        self.control_dt_s = 0.02
+        if contract is not None:
             contract.check(spec)
             self.guard.set_gains(np.asarray(contract.kp), np.asarray(contract.kd))
             self.control_dt_s = contract.control_dt_s

@@ -1,0 +1,163 @@
+"""teleop_node: /cmd_vel (geometry_msgs/Twist) from a keyboard, a joystick (/joy) or a scripted timeline.
+
+    ros2 run physai teleop_node                                   # keys of teleop_twist_keyboard, this terminal
+    ros2 run physai teleop_node --ros-args -p source:=joy         # sensor_msgs/Joy on /joy, deadman button held
+    ros2 run physai teleop_node --ros-args -p source:=script -p script:=path.yaml -p use_sim_time:=true
+
+The mappings live in physai.control.teleop. Keyboard and script publish at `rate_hz` on the node's clock, so
+a script follows sim time under use_sim_time and policy_node's /cmd_vel timeout never fires while a command
+holds; a script starts when /cmd_vel has its first reader. Joy publishes on every Joy message while the
+deadman is held and one zero on its release. Ctrl-C on the keyboard sends a zero command, then quits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import sys
+import termios
+import threading
+import time
+import tty
+
+import numpy as np
+from geometry_msgs.msg import Twist
+from rclpy.node import Node
+from sensor_msgs.msg import Joy
+
+from physai.control import teleop
+from physai.ros import qos
+from physai.ros.node_config import TeleopNodeConfig
+from physai.ros.node_main import run_node
+from physai.ros.params import declare_and_read
+
+
+def twist(command: np.ndarray) -> Twist:
+    """Twist of (vx m/s, vy m/s, yaw rate rad/s)."""
+    msg = Twist()
+    msg.linear.x, msg.linear.y, msg.angular.z = (float(v) for v in command)
+    return msg
+
+
+class TeleopNode(Node):
+    """Publishes /cmd_vel; see the module docstring."""
+
+    def __init__(self) -> None:
+        super().__init__("teleop_node")
+        self.config = cfg = declare_and_read(self, TeleopNodeConfig)
+        self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
+        self.command = np.zeros(3)
+        self.published = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._terminal: list | None = None
+        if cfg.source == "script":
+            self.timeline = teleop.CommandTimeline.load(cfg.script)
+            self._start_ns: int | None = None  # the script starts once a reader (policy_node) is on /cmd_vel
+            self.create_timer(1.0 / cfg.rate_hz, self.on_script_tick)
+            self.get_logger().info(
+                f"script {cfg.script}: {len(self.timeline.times_s)} entries, {self.timeline.end_s:g} s"
+            )
+        elif cfg.source == "joy":
+            self.joy = cfg.joy_mapping()
+            self._enabled = False
+            self.create_subscription(Joy, "/joy", self.on_joy, qos.SENSOR)
+        else:
+            if not os.isatty(sys.stdin.fileno()):
+                raise ValueError(
+                    "source keyboard needs a terminal on stdin (it is not a tty); use source:=joy or script"
+                )
+            self.keyboard = teleop.KeyboardTeleop(cfg.speed_m_s, cfg.turn_rad_s)
+            self._terminal = termios.tcgetattr(sys.stdin.fileno())
+            self._reader = threading.Thread(target=self._read_keys, name="keyboard", daemon=True)
+            self._reader.start()
+            self.create_timer(1.0 / cfg.rate_hz, self.on_keyboard_tick)
+            self._say(
+                teleop.KEYBOARD_HELP + f"\nspeed {cfg.speed_m_s:g} m/s, turn {cfg.turn_rad_s:g} rad/s; Ctrl-C quits"
+            )
+
+    def _say(self, text: str) -> None:
+        """Print on the terminal (cbreak mode: lines end in CR LF)."""
+        sys.stderr.write(text.replace("\n", "\r\n") + "\r\n")
+        sys.stderr.flush()
+
+    def publish(self, command: np.ndarray) -> None:
+        """Publish one command (vx m/s, vy m/s, yaw rate rad/s)."""
+        self.pub.publish(twist(command))
+        self.published += 1
+
+    # ---- keyboard -----------------------------------------------------------------------------------------
+    def _read_keys(self) -> None:
+        fd = sys.stdin.fileno()
+        tty.setcbreak(fd)
+        mode = termios.tcgetattr(fd)
+        mode[3] &= ~termios.ISIG  # Ctrl-C arrives as a key: stop the robot first, then quit
+        termios.tcsetattr(fd, termios.TCSANOW, mode)
+        while not self._stop.is_set():
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if not ready:
+                continue
+            key = os.read(fd, 1).decode(errors="replace")
+            if key in ("\x03", "\x04"):  # Ctrl-C, Ctrl-D: a zero command, then the node ends
+                with self._lock:
+                    self.command = self.keyboard.press("k")
+                self.publish(self.command)
+                time.sleep(0.2)  # let the reliable zero reach its readers
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            with self._lock:
+                before = (self.keyboard.speed_m_s, self.keyboard.turn_rad_s)
+                self.command = self.keyboard.press(key)
+                after = (self.keyboard.speed_m_s, self.keyboard.turn_rad_s)
+            if after != before:
+                self._say(f"speed {after[0]:.2f} m/s, turn {after[1]:.2f} rad/s")
+            self.publish(self.command)
+
+    def on_keyboard_tick(self) -> None:
+        """Repeat the current key command at rate_hz."""
+        with self._lock:
+            command = self.command.copy()
+        self.publish(command)
+
+    # ---- joy ----------------------------------------------------------------------------------------------
+    def on_joy(self, msg: Joy) -> None:
+        """Scaled axes while the deadman is held; one zero command on release."""
+        command = self.joy.command(list(msg.axes), list(msg.buttons))
+        if command is None:
+            if self._enabled:
+                self.publish(np.zeros(3))
+            self._enabled = False
+            return
+        self._enabled = True
+        self.command = command
+        self.publish(command)
+
+    # ---- script -------------------------------------------------------------------------------------------
+    def on_script_tick(self) -> None:
+        """The timeline's command at the node clock's time since the script started (its first reader)."""
+        now = self.get_clock().now().nanoseconds
+        if self._start_ns is None:
+            if self.pub.get_subscription_count() == 0:
+                return
+            self._start_ns = now
+            self.get_logger().info("script started: /cmd_vel has a reader")
+        self.command = self.timeline.at((now - self._start_ns) / 1e9)
+        self.publish(self.command)
+
+    def close(self) -> None:
+        """Stop the key reader and restore the terminal."""
+        self._stop.set()
+        if self._terminal is not None:
+            with contextlib.suppress(termios.error):
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._terminal)
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console entry point `teleop_node`."""
+    run_node("teleop_node", TeleopNode, args)
+
+
+if __name__ == "__main__":
+    main()
