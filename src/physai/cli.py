@@ -163,7 +163,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_bench_train(args: argparse.Namespace) -> int:
     from physai.bench import train
 
-    train.run(task=args.task, n_envs=args.n_envs, steps=args.steps, repeats=args.repeats, json_path=args.json)
+    train.run(
+        task=args.task, n_envs=args.n_envs, steps=args.steps, repeats=args.repeats, json_path=args.json,
+        robot=args.robot,
+    )  # fmt: skip
     return 0
 
 
@@ -189,7 +192,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_sim2sim(args: argparse.Namespace) -> int:
     from physai.bringup import sim2sim
 
-    report = sim2sim.run(args.policy, args.task, episodes=args.episodes, seed=args.seed, overrides=_overrides(args.set))
+    report = sim2sim.run(
+        args.policy, args.task, episodes=args.episodes, seed=args.seed, overrides=_overrides(args.set),
+        commands=args.commands,
+    )  # fmt: skip
     print(report.table())
     if args.json:
         import dataclasses
@@ -374,13 +380,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = bench_sub.add_parser(
         "train",
-        help="PPO env-steps/s: batched VecEnv against SB3 DummyVecEnv, same run",
+        help="PPO env-steps/s: physai training, stock SB3, rollout only and the physics limit, same run",
         description="Runs PPO.learn on the same task with physai's BatchVecEnv (one BatchSim, MuJoCo threads) "
-        "and with stock SB3 DummyVecEnv over the Gymnasium env, alternating repeats, and reports env-steps/s "
-        "of each and the ratio batched_vs_dummy; also onnxruntime vs torch single-sample inference latency "
-        "(median/p99 µs) of the shipped policies.",
+        "and with stock SB3 DummyVecEnv over the Gymnasium env, steps the BatchVecEnv with zero actions "
+        "(rollout only), alternating repeats, and measures the physics limit (threads × raw mj_step/s ÷ "
+        "decimation). Reports env-steps/s of each and the ratios batched_vs_dummy, training_vs_rollout and "
+        "rollout_vs_physics; also onnxruntime vs torch single-sample inference latency (median/p99 µs) of the "
+        "shipped policies.",
     )
     p.add_argument("--task", default="physai/Balance-v0", help="env id (default: %(default)s)")
+    p.add_argument("--robot", help="robot (default: the task's)")
     p.add_argument("--n-envs", type=int, default=16, help="worlds / envs (default: %(default)s)")
     p.add_argument("--steps", type=int, default=8192, help="env steps per timed PPO.learn (default: %(default)s)")
     p.add_argument("--repeats", type=int, default=3, help="timed repeats per variant (default: %(default)s)")
@@ -400,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override")
     p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument(
+        "--commands", metavar="FILE", help="Walk: command timeline (default: sim_envs/commands/walk_path.yaml)"
+    )
     p.set_defaults(handler=_cmd_sim2sim)
 
     p = bench_sub.add_parser(

@@ -36,6 +36,8 @@ from physai.robot import RobotSpec
 from physai.robot.command import JointCommand
 
 POLICY = str(data_root() / "policies" / "biped_balance" / "policy.onnx")
+WALK_POLICY = str(data_root() / "policies" / "biped_walk" / "policy.onnx")
+WALK_PATH = str(data_root() / "sim_envs" / "commands" / "walk_path.yaml")
 CHANNEL = "239.74.163.2"
 SPEC = RobotSpec.load("testbed_biped")
 HARDWARE = HardwareConfig.load(data_root() / "robot_descriptions" / "testbed_biped" / "hardware.yaml", SPEC)
@@ -159,6 +161,56 @@ def stand(seconds: str = "20") -> dict:
         "driver_accepted": int(driver.get("accepted", 0)),
         "pushes": int(summary.diagnostics.get(status_names.PLANT, {}).get("pushes", 0)),
     }
+
+
+def walk(seconds: str = "16") -> dict:
+    """The shipped walking policy walks the scripted path through the CAN path (teleop script on plant time)."""
+    work = Path(tempfile.mkdtemp(prefix="hil-walk-"))
+    tap = BusTap()
+    args = {
+        "policy": WALK_POLICY,
+        "teleop": f"script:{WALK_PATH}",
+        "max_sim_time_s": seconds,
+        "record": str(work / "bag"),
+    }
+    result = launch("hil", args, duration_s=float(seconds) * 3 + 30, run_dir=work / "run")
+    tap.stop()
+    summary = summarize(work / "bag")
+    checked, bad = command_violations(tap.frames)
+    segments = walk_segments(work / "bag")
+    return {
+        "exit_code": result.exit_code,
+        "failed": result.failed,
+        "sim_seconds": summary.sim_seconds,
+        "fell": summary.fell,
+        "max_tilt_rad": summary.max_tilt_rad,
+        "lin_vel_error_m_s": summary.walk.lin_vel_error_m_s if summary.walk else None,
+        "yaw_rate_error_rad_s": summary.walk.yaw_rate_error_rad_s if summary.walk else None,
+        "segments": segments,
+        "commands_checked": checked,
+        "violations": bad[:20],
+    }
+
+
+def walk_segments(bag: Path) -> list[dict]:
+    """Per /cmd_vel value held ≥ 1.5 s: the command and the mean measured (vx, vy, yaw rate) after its first second."""
+    rows, command = [], None
+    for item in read_bag(bag, topics=["/cmd_vel", "/odom"]):
+        msg = item.message
+        if item.topic == "/cmd_vel":
+            command = (round(msg.linear.x, 3), round(msg.linear.y, 3), round(msg.angular.z, 3))
+        elif command is not None:
+            v, w = msg.twist.twist.linear, msg.twist.twist.angular
+            rows.append((item.log_time_ns * 1e-9, command, (v.x, v.y, w.z)))
+    out, start = [], 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i][1] != rows[start][1]:
+            t0, cmd = rows[start][0], rows[start][1]
+            held = [m for t, _, m in rows[start:i] if t >= t0 + 1.0]
+            if rows[i - 1][0] - t0 >= 1.5 and held:
+                out.append({"command": list(cmd), "measured": [float(x) for x in np.mean(held, axis=0)]})
+            start = i
+    return out
 
 
 def fault(spec: str, start_s: str = "2.0") -> dict:
@@ -402,6 +454,7 @@ def bad_commands() -> dict:
 
 SCENARIOS = {
     "stand": stand,
+    "walk": walk,
     "fault": fault,
     "kill_policy": kill_policy,
     "kill_policy_mid_stand": kill_policy_mid_stand,

@@ -70,7 +70,7 @@ def test_keyboard_in_a_pty_drives_cmd_vel(cmd_vel):
         os.write(master, b"q")  # speeds ×1.1 keep the stop
         os.write(master, b"i")
         cmd_vel.wait_for("key i at speed 0.44", lambda: latest_is(cmd_vel, (0.44, 0, 0)), 10)
-        os.write(master, b"\x03")  # Ctrl-C: a zero command, then the node quits by itself
+        os.write(master, b"\x04")  # Ctrl-D: a zero command, then the node quits by itself
         assert proc.wait(timeout=20) == 0
         assert latest_is(cmd_vel, (0, 0, 0))
     finally:

@@ -1,17 +1,22 @@
-"""`physai bench train`: PPO throughput with the batched VecEnv against SB3's DummyVecEnv, and policy latency.
+"""`physai bench train`: PPO throughput of physai training against stock SB3, rollout only and the physics limit.
 
-Figures (medians over repeats, the two variants alternating so machine drift hits both):
-  batched_env_steps_per_s   PPO.learn env-steps/s on BatchVecEnv (one BatchSim, MuJoCo threads)
-  dummy_env_steps_per_s     PPO.learn env-steps/s on DummyVecEnv over the same Gymnasium env
+Figures (medians over repeats, the variants alternating so machine drift hits all of them):
+  batched_env_steps_per_s   PPO.learn env-steps/s on BatchVecEnv (one BatchSim, MuJoCo threads): physai training
+  dummy_env_steps_per_s     PPO.learn env-steps/s on DummyVecEnv over the same Gymnasium env: stock SB3
+  rollout_env_steps_per_s   the same BatchVecEnv stepped with zero actions, no learning
+  physics_limit_env_steps_per_s  threads × raw mj_step/s of one MjData of the task's model ÷ decimation
   inference_us              per shipped policy: single-sample latency, onnxruntime (1 thread) and torch
                             (1 thread), median and p99 (µs)
-Ratio:
-  batched_vs_dummy          batched / dummy            (target ≥ 3)
-Both variants use the hyperparameters `physai train` uses (PPOSettings), on the CPU.
+Ratios:
+  batched_vs_dummy          batched / dummy            (target ≥ 5)
+  training_vs_rollout       batched / rollout          (target ≥ 0.6: learning costs ≤ 40 %)
+  rollout_vs_physics        rollout / physics limit    (target ≥ 0.7: the task's Python costs ≤ 30 %)
+The learners use the hyperparameters `physai train` uses (PPOSettings), on the CPU.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from pathlib import Path
@@ -34,13 +39,18 @@ def run(
     steps: int = 8192,
     repeats: int = 3,
     json_path: str | Path | None = None,
+    robot: str | None = None,
 ) -> dict:
-    """Measure and report; each timed PPO.learn call does `steps` env steps."""
+    """Measure and report; each timed PPO.learn call (and rollout) does `steps` env steps."""
     torch.set_num_threads(1)
-    config = TrainConfig(task=task, n_envs=n_envs, device="cpu", out=str(Path("/tmp") / "physai-bench-train"))
+    config = TrainConfig(
+        task=task, robot=robot, n_envs=n_envs, device="cpu", out=str(Path("/tmp") / "physai-bench-train")
+    )
     config.ppo.n_steps = max(8, min(config.ppo.n_steps, steps // n_envs))
-    batched = build_model(config, make_vec_env(config), "cpu")
-    dummy = build_model(config, DummyVecEnv([lambda: gym.make(task) for _ in range(n_envs)]), "cpu")
+    vec_env = make_vec_env(config)
+    robot = vec_env.task.spec.name
+    batched = build_model(config, vec_env, "cpu")
+    dummy = build_model(config, DummyVecEnv([lambda: gym.make(task, robot=robot) for _ in range(n_envs)]), "cpu")
     for model in (batched, dummy):
         model.tensorboard_log = None
 
@@ -51,16 +61,57 @@ def run(
 
         return learn
 
-    runs = {"batched": learner(batched), "dummy": learner(dummy)}
+    rollout_env = make_vec_env(config)
+    rollout_env.reset()
+    zeros = np.zeros((n_envs, rollout_env.action_space.shape[0]), dtype=np.float32)
+
+    def rollout() -> int:
+        for _ in range(steps // n_envs):
+            rollout_env.step(zeros)
+        return steps // n_envs * n_envs
+
+    runs = {"batched": learner(batched), "dummy": learner(dummy), "rollout": rollout}
     rates = median_rates(runs, repeats)
+    physics = physics_limit(vec_env, config.sim_threads or os.cpu_count() or 1)
     figures: dict[str, Any] = {
         "batched_env_steps_per_s": rates["batched"],
         "dummy_env_steps_per_s": rates["dummy"],
+        "rollout_env_steps_per_s": rates["rollout"],
+        "physics_limit_env_steps_per_s": physics,
         "inference_us": policy_latencies(),
     }
-    ratios = {"batched_vs_dummy": rates["batched"] / rates["dummy"]}
-    meta = {"task": task, "n_envs": n_envs, "steps": steps, "repeats": repeats, "n_steps": config.ppo.n_steps}
+    ratios = {
+        "batched_vs_dummy": rates["batched"] / rates["dummy"],
+        "training_vs_rollout": rates["batched"] / rates["rollout"],
+        "rollout_vs_physics": rates["rollout"] / physics,
+    }
+    meta = {
+        "task": task,
+        "robot": robot,
+        "n_envs": n_envs,
+        "steps": steps,
+        "repeats": repeats,
+        "n_steps": config.ppo.n_steps,
+        "decimation": vec_env.task.decimation,
+    }
     return write_report("train", figures, ratios, json_path, **meta)
+
+
+def physics_limit(vec_env: Any, threads: int, seconds: float = 1.0) -> float:
+    """Threads × raw mj_step/s of one MjData of the task's model (holding the default pose) ÷ decimation."""
+    import mujoco
+
+    model = vec_env.task.sim.model
+    data = vec_env.task.sim.world_data(0)
+    for _ in range(200):
+        mujoco.mj_step(model, data)
+    count, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        for _ in range(100):
+            mujoco.mj_step(model, data)
+        count += 100
+    per_thread = count / (time.perf_counter() - began)
+    return threads * per_thread / vec_env.task.decimation
 
 
 def policy_latencies(samples: int = 2000) -> dict[str, dict[str, float]]:

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,6 +132,44 @@ def start_node(
     if node.cpus:  # before the interpreter has started any thread: all of them inherit it
         os.sched_setaffinity(proc.pid, node.cpus)
     return proc
+
+
+@contextmanager
+def relay_keys(target: Callable[[], subprocess.Popen]) -> Iterator[None]:
+    """Pass the keys typed on this terminal to `target()`'s stdin (the teleop node) while the block runs.
+
+    The terminal is put in cbreak mode (keys one by one, no echo; Ctrl-C still stops the launch) and restored
+    afterwards. Without a terminal on stdin nothing is relayed.
+    """
+    if not sys.stdin.isatty():
+        print("physai launch: stdin is not a terminal; teleop:=keyboard gets no keys", file=sys.stderr)
+        yield
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    done = threading.Event()
+
+    def pump() -> None:
+        while not done.is_set():
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if not ready:
+                continue
+            key = os.read(fd, 1)
+            with suppress(OSError, AttributeError):  # the node is restarting or gone
+                os.write(target().stdin.fileno(), key)
+
+    tty.setcbreak(fd)
+    thread = threading.Thread(target=pump, name="keys", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=1.0)
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 class _Monitor:
@@ -265,7 +305,10 @@ def launch(
         stack.callback(monitor.close)
         stack.callback(_write_pids, folder, running)  # {} once every node is stopped
         stack.callback(lambda: stop_all([(p.node, p.proc) for p in running]))  # runs first: nodes, then monitor
-        running.extend(_Process(node, start(node)) for node in nodes)
+        running.extend(_Process(node, start(node, stdin=subprocess.PIPE if node.keyboard else None)) for node in nodes)
+        keys = [p for p in running if p.node.keyboard]
+        if keys:
+            stack.enter_context(relay_keys(lambda: keys[0].proc))
         _write_pids(folder, running)
         deadline = None if duration_s is None else began + duration_s + settle_s
         ended = False
@@ -274,7 +317,9 @@ def launch(
                 if p.respawn_at is not None and time.monotonic() >= p.respawn_at:
                     with (folder / f"{p.node.name}.log").open("a") as log:
                         log.write(f"--- physai launch: {p.node.name} respawned (start {p.starts + 1}) ---\n")
-                    p.proc, p.exited, p.respawn_at, p.starts = start(p.node, append=True), False, None, p.starts + 1
+                    stdin = subprocess.PIPE if p.node.keyboard else None
+                    p.proc, p.exited, p.respawn_at = start(p.node, append=True, stdin=stdin), False, None
+                    p.starts += 1
                     print(f"physai launch: {p.node.name} respawned (pid {p.proc.pid})", file=sys.stderr)
                     monitor.send({"node": p.node.name, "event": "respawned", "pid": p.proc.pid})
                     _write_pids(folder, running)

@@ -50,5 +50,8 @@ def generate_launch_description(set_name: str) -> Any:
 
 
 def _prefix(node: NodeLaunch) -> str | None:
-    """The command prefix that gives the process its CPUs (`taskset`), or None."""
-    return f"taskset -c {','.join(map(str, node.cpus))}" if node.cpus else None
+    """The command prefix: its own terminal for a keyboard node (`xterm -e`), its CPUs (`taskset`), or None."""
+    parts = ["xterm -e"] if node.keyboard else []
+    if node.cpus:
+        parts.append(f"taskset -c {','.join(map(str, node.cpus))}")
+    return " ".join(parts) or None

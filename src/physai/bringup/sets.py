@@ -6,6 +6,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -45,6 +46,9 @@ class NodeLaunch:
     actuator node."""
     respawn_delay_s: float = 2.0
     """Seconds between the exit and the restart (launch_ros respawn_delay)."""
+    keyboard: bool = False
+    """Reads keys on stdin (teleop:=keyboard): `physai launch` relays its terminal's keys to it; `ros2 launch`
+    gives it its own terminal (launch_ros prefix `xterm -e`)."""
 
     @property
     def environment(self) -> dict[str, str]:
@@ -68,6 +72,15 @@ RESPAWN_ARGUMENTS: dict[str, tuple[Any, str]] = {
     "respawn_delay": (2.0, "seconds between policy_node's exit and its restart"),
 }
 """Launch arguments of every set with a policy node (launch_ros Node respawn / respawn_delay)."""
+
+TELEOP_ARGUMENTS: dict[str, tuple[Any, str]] = {
+    "teleop": (
+        "",
+        "a teleop_node on /cmd_vel: keyboard (teleop_twist_keyboard keys from this terminal), joy (sensor_msgs/Joy "
+        "on /joy, deadman held) or script:FILE (YAML timeline of t, vx, vy, yaw_rate); empty: none",
+    ),
+}
+"""Launch arguments of every set with a policy node: who drives /cmd_vel."""
 
 RECORD_ARGUMENTS: dict[str, tuple[Any, str]] = {
     "record": ("", "bag directory to record every topic into (rosbag2 MCAP; x.mcap: the bag x); empty: none"),
@@ -97,6 +110,7 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         **node_arguments(SimNodeConfig, "camera", "camera_rate_hz"),
         **RECORD_ARGUMENTS,
         **RESPAWN_ARGUMENTS,
+        **TELEOP_ARGUMENTS,
     },
     "hil": {
         **node_arguments(DriverNodeConfig, "robot"),
@@ -106,6 +120,7 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         **node_arguments(MotorSimNodeConfig, "bus_channel", "faults", "seed", "max_sim_time_s", "push_velocity_m_s"),
         **RECORD_ARGUMENTS,
         **RESPAWN_ARGUMENTS,
+        **TELEOP_ARGUMENTS,
     },
     "robot": {
         **node_arguments(DriverNodeConfig, "robot"),
@@ -114,16 +129,18 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         "loop_cpu": ("auto", LOOP_CPU_HELP),
         **RECORD_ARGUMENTS,
         **RESPAWN_ARGUMENTS,
+        **TELEOP_ARGUMENTS,
     },
 }
 """Per set: argument → (default, help). Values given as strings are converted to the default's type."""
-SET_ARGUMENTS = ("policy", "loop_cpu", *RECORD_ARGUMENTS, *RESPAWN_ARGUMENTS)
+SET_ARGUMENTS = ("policy", "loop_cpu", *RECORD_ARGUMENTS, *RESPAWN_ARGUMENTS, *TELEOP_ARGUMENTS)
 """Arguments about the set as a whole (which nodes run, where, recorded, respawned); every other argument is a
 node parameter of the same name, with that node's default and docstring (`node_arguments`)."""
 
 
 def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
     lockstep = args["mode"] == "lockstep"
+    args = {**args, "sim_time": True}  # sim_node publishes /clock: a teleop script follows sim time
     nodes = [
         NodeLaunch(
             "sim_node",
@@ -186,10 +203,21 @@ def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigg
             params["command_subscribers"] = 1 + _records(args, "/joint_commands")
         respawn = {"respawn": args["respawn"], "respawn_delay_s": args["respawn_delay"]}
         nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params, **respawn))
+    if args["teleop"]:
+        nodes.append(_teleop(args["teleop"], bool(args.get("sim_time"))))
     if args["record"]:
         params = {"bag": args["record"], "topics": args["record_topics"]}
         nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
     return nodes
+
+
+def _teleop(teleop: str, sim_time: bool) -> NodeLaunch:
+    """teleop_node for teleop:=keyboard | joy | script:FILE (checked by resolve_arguments)."""
+    source, _, script = teleop.partition(":")
+    params: dict[str, Any] = {"source": source, "use_sim_time": sim_time}
+    if script:
+        params["script"] = str(Path(script).resolve())
+    return NodeLaunch("teleop_node", "teleop_node", "physai.ros.teleop_node", params, keyboard=source == "keyboard")
 
 
 def _driver(args: Mapping[str, Any], bus: Mapping[str, str]) -> NodeLaunch:
@@ -207,6 +235,7 @@ def _driver(args: Mapping[str, Any], bus: Mapping[str, str]) -> NodeLaunch:
 
 
 def _hil(args: Mapping[str, Any]) -> list[NodeLaunch]:
+    args = {**args, "sim_time": True}  # the plant publishes /clock from its release off the gantry: a script waits
     bus = {"bus_interface": "datagram", "bus_channel": args["bus_channel"]}
     plant = {
         "robot": args["robot"],
@@ -257,6 +286,14 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"argument respawn_delay:={out['respawn_delay']!r}; expected seconds ≥ 0")
     if name == "sim" and out["mode"] not in ("realtime", "lockstep"):
         raise ValueError(f"argument mode:={out['mode']!r}; expected realtime or lockstep")
+    teleop = str(out["teleop"])
+    source, _, script = teleop.partition(":")
+    if teleop and not ((source in ("keyboard", "joy") and not script) or (source == "script" and script)):
+        raise ValueError(f"argument teleop:={teleop!r}; expected keyboard, joy or script:FILE")
+    if script and not Path(script).is_file():
+        raise ValueError(f"argument teleop:={teleop!r}: the script {script} does not exist")
+    if teleop and not out["policy"]:
+        raise ValueError(f"argument teleop:={teleop!r} needs policy:=... (policy_node reads /cmd_vel)")
     out["record"] = bag_directory(str(out["record"]))  # record:=run.mcap → the bag directory run (run/run_0.mcap)
     out["loop_cpu"] = resolve_loop_cpu(str(out["loop_cpu"]))
     if out.get("mode") == "lockstep":  # no loop to protect: the round trip runs in callbacks, on every CPU

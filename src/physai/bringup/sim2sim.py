@@ -4,7 +4,12 @@ Per episode: the env runs the policy (onnxruntime, deterministic) with noise-fre
 randomization, sensor noise or reset noise; the task's push schedule stays on) and logs its pushes; then the
 sim bringup runs in lockstep with the same policy file, the same pushes at the same sim times and no soft
 start, records every topic, and the episode's rewards are recomputed from the recording with the task's own
-reward function. Metrics are reported side by side with their differences. Floating-base (Balance) tasks.
+reward function. Metrics are reported side by side with their differences. Floating-base tasks.
+
+Walk-v0 runs a scripted command timeline (`commands`, default sim_envs/commands/walk_path.yaml) in both: the
+env replaces its random commands with it, and the ROS loop gets it from teleop_node (teleop:=script:FILE,
+on sim time). Besides return and falls it compares the walking figures of physai.record.walk_metrics (linear and
+yaw-rate tracking error, drift while standing) from the env's step info and from the recorded /odom.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ NOISE_FREE: dict[str, Any] = {
             "kd_scale",
             "effort_scale",
             "action_latency",
+            "encoder_bias_rad",
             "sensor_noise",
         )
     },
@@ -57,9 +63,9 @@ class Sim2SimReport:
             lines.append(f"{key:<22}{value:>12.4f}{other:>12.4f}{other - value:>12.4f}")
         return "\n".join(lines)
 
-    def relative_return_difference(self) -> float:
-        """|ros − env| / |env| of the mean return."""
-        return abs(self.ros["mean_return"] - self.env["mean_return"]) / max(abs(self.env["mean_return"]), 1e-9)
+    def relative_difference(self, metric: str = "mean_return") -> float:
+        """|ros − env| / |env| of one metric."""
+        return abs(self.ros[metric] - self.env[metric]) / max(abs(self.env[metric]), 1e-9)
 
 
 def run(
@@ -70,8 +76,12 @@ def run(
     seed: int = 0,
     overrides: dict[str, Any] | None = None,
     work_dir: str | Path | None = None,
+    commands: str | Path | None = None,
 ) -> Sim2SimReport:
-    """Compare `episodes` episodes (seeds seed, seed+1, …) of `policy` in the env and through ROS."""
+    """Compare `episodes` episodes (seeds seed, seed+1, …) of `policy` in the env and through ROS.
+
+    `commands`: Walk-v0's command timeline (default: sim_envs/commands/walk_path.yaml); other tasks have none.
+    """
     import gymnasium as gym
 
     import physai.envs  # noqa: F401 (registers the ids)
@@ -83,16 +93,32 @@ def run(
     env = gym.make(task, robot=onnx.contract.robot, overrides=merged).unwrapped
     if not env.robot_spec.floating_base:
         raise ValueError(f"sim2sim compares floating-base tasks; {task} runs {env.robot_spec.name}")
+    walking = hasattr(env.task, "command_timeline")
+    script = None
+    if walking:
+        from physai.control.teleop import CommandTimeline
+        from physai.paths import data_root
+
+        script = Path(commands) if commands else data_root() / "sim_envs" / "commands" / "walk_path.yaml"
+        env.task.command_timeline = CommandTimeline.load(script)
+    elif commands:
+        raise ValueError(f"commands: {task} takes no velocity commands (physai/Walk-v0 does)")
     folder = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="physai-sim2sim-"))
     report = Sim2SimReport(str(policy), task, episodes, seed)
     env_fell, ros_fell, env_len, ros_len = [], [], [], []
+    env_walk, ros_walk = [], []
     for i in range(episodes):
-        ret, fell, steps, pushes = _env_episode(env, onnx, seed + i)
+        ret, fell, steps, pushes, walk_log = _env_episode(env, onnx, seed + i)
         report.env_returns.append(ret)
         env_fell.append(fell)
         env_len.append(steps)
-        bag = _ros_episode(policy, env, pushes, steps, folder / f"episode_{i:02d}")
-        ret, fell, steps = _ros_return(env, bag, steps)
+        env_walk.append(walk_log)
+        bag = _ros_episode(policy, env, pushes, steps, folder / f"episode_{i:02d}", script)
+        if walking:
+            ret, fell, steps, walk_log = _ros_walk(env, bag, steps)
+            ros_walk.append(walk_log)
+        else:
+            ret, fell, steps = _ros_return(env, bag, steps)
         report.ros_returns.append(ret)
         ros_fell.append(fell)
         ros_len.append(steps)
@@ -104,26 +130,42 @@ def run(
         target["mean_return"] = float(np.mean(returns))
         target["fall_rate"] = float(np.mean(falls))
         target["mean_episode_seconds"] = float(np.mean(lengths) * dt)
+    if walking:
+        from physai.record.walk_metrics import walk_metrics
+
+        for target, logs in ((report.env, env_walk), (report.ros, ros_walk)):
+            figures = walk_metrics(logs, env.contract.gait_frequency_hz)
+            target["lin_vel_error_m_s"] = figures.lin_vel_error_m_s
+            target["yaw_rate_error_rad_s"] = figures.yaw_rate_error_rad_s
+            target["stand_drift_m_s"] = figures.stand_drift_m_s
+            del target["mean_return"]  # the walk rewards need the feet, which the recording does not hold
     return report
 
 
-def _env_episode(env: Any, onnx: Any, seed: int) -> tuple[float, bool, int, list[list[float]]]:
-    """(return, fell, steps, pushes [[t, dvx, dvy], ...]) of one deterministic env episode."""
+def _env_episode(env: Any, onnx: Any, seed: int) -> tuple[float, bool, int, list[list[float]], Any]:
+    """(return, fell, steps, pushes [[t, dvx, dvy], ...], WalkLog or None) of one deterministic env episode."""
+    from physai.record.walk_metrics import WalkLog
+
     obs, _ = env.reset(seed=seed)
     total, steps, fell = 0.0, 0, False
+    log = WalkLog.empty(env.contract.control_dt_s)
     while True:
         obs, reward, terminated, truncated, info = env.step(onnx(obs))
         total += reward
         steps += 1
+        if "cmd_vx" in info:
+            log.add(info)
         if terminated or truncated:
             fell = bool(info.get("fell", terminated))
             break
     pushes = [[t, dvx, dvy] for world, t, dvx, dvy in env.task.pushes.log if world == 0]
-    return total, fell, steps, pushes
+    return total, fell, steps, pushes, log if log.command else None
 
 
-def _ros_episode(policy: str | Path, env: Any, pushes: list[list[float]], steps: int, folder: Path) -> Path:
-    """Run the lockstep bringup for `steps` control periods with the env's pushes; return the bag."""
+def _ros_episode(
+    policy: str | Path, env: Any, pushes: list[list[float]], steps: int, folder: Path, script: Path | None = None
+) -> Path:
+    """Run the lockstep bringup for `steps` control periods with the env's pushes (and script); return the bag."""
     from physai.bringup.launcher import launch
 
     bag = folder / "bag"
@@ -135,6 +177,7 @@ def _ros_episode(policy: str | Path, env: Any, pushes: list[list[float]], steps:
         "push_schedule": json.dumps(pushes),
         "soft_start_s": "0",
         "record": str(bag),
+        **({"teleop": f"script:{script}"} if script else {}),
     }
     result = launch("sim", args, duration_s=120, run_dir=folder / "run")
     if result.exit_code:
@@ -186,6 +229,41 @@ def _ros_return(env: Any, bag: Path, max_steps: int) -> tuple[float, bool, int]:
             fell = True
             break
     return total, fell, steps
+
+
+def _ros_walk(env: Any, bag: Path, max_steps: int) -> tuple[float, bool, int, Any]:
+    """(return (nan: the walk rewards need the feet), fell, steps, WalkLog) of the recorded walking loop.
+
+    The log holds the timeline's command at each control step's sim time and the measured velocity of /odom
+    (IMU-frame linear velocity, gyro yaw rate: what the env's step info reports); feet are not recorded.
+    """
+    from physai.record import read_bag
+    from physai.record.walk_metrics import WalkLog
+    from physai.robot.state import FallRule, tilt_rad
+
+    task, dt = env.task, env.contract.control_dt_s
+    period_ns = round(dt * 1e9)
+    odom: dict[int, Any] = {}
+    for item in read_bag(bag, topics=["/odom"]):
+        stamp = item.message.header.stamp.sec * 1_000_000_000 + item.message.header.stamp.nanosec
+        odom[stamp] = item.message
+    rule = FallRule(task.config.max_tilt_rad, task.config.min_height_fraction)
+    log, fell, steps = WalkLog.empty(dt), False, 0
+    for k in range(1, max_steps + 1):
+        msg = odom.get(k * period_ns)
+        if msg is None:
+            break
+        p, q, v, w = msg.pose.pose.position, msg.pose.pose.orientation, msg.twist.twist.linear, msg.twist.twist.angular
+        command = task.command_timeline.at(k * dt - dt + 1e-9)  # what the env applied before this step's physics
+        log.command.append(command)
+        log.measured.append(np.array([v.x, v.y, w.z]))
+        log.contact.append(np.zeros(2, dtype=bool))
+        log.slip_m_s.append(0.0)
+        steps = k
+        if rule.fallen(tilt_rad(np.array([q.w, q.x, q.y, q.z])), p.z, task.start_height_m):
+            fell = True
+            break
+    return float("nan"), fell, steps, log
 
 
 @dataclass

@@ -9,6 +9,7 @@ import numpy as np
 
 from physai.record import diagnostics as status_names
 from physai.record.reader import read_bag
+from physai.record.walk_metrics import WalkLog, WalkMetrics, walk_metrics
 from physai.robot.state import FALL, tilt_rad
 
 
@@ -27,6 +28,8 @@ class RunSummary:
     """The base tilted or sank past physai.robot.state.FALL at any time (lowest height, largest tilt)."""
     diagnostics: dict[str, dict[str, str]] = field(default_factory=dict)
     """Last key/values per diagnostic status name."""
+    walk: WalkMetrics | None = None
+    """Velocity tracking of /cmd_vel by /odom's twist (physai.record.walk_metrics), when /cmd_vel was recorded."""
 
     def table(self) -> str:
         """Human-readable summary."""
@@ -47,6 +50,14 @@ class RunSummary:
             f"p99 {policy.get(status_names.INFERENCE_US_P99, '-')} µs",
             "messages            " + ", ".join(f"{t} {n}" for t, n in sorted(self.messages.items())),
         ]
+        if self.walk is not None:
+            w = self.walk
+            drift = "no stand command" if np.isnan(w.stand_drift_m_s) else f"{w.stand_drift_m_s:.3f} m/s"
+            lines.insert(
+                2,
+                f"velocity tracking   linear {w.lin_vel_error_m_s:.3f} m/s, yaw rate {w.yaw_rate_error_rad_s:.3f} rad/s, "
+                f"drift while standing {drift} (stride averages, 1 s after each /cmd_vel change left out)",
+            )
         return "\n".join(lines)
 
 
@@ -78,13 +89,21 @@ def summarize(bag: str | Path) -> RunSummary:
     """Read a bag (finalized or not) and summarize it."""
     out = RunSummary()
     heights, tilts, stamps = [], [], []
-    for item in read_bag(bag, topics=["/odom", "/diagnostics"]):
+    cmd_vel: np.ndarray | None = None
+    walk_command, walk_measured = [], []
+    for item in read_bag(bag, topics=["/odom", "/diagnostics", "/cmd_vel"]):
         msg = item.message
-        if item.topic == "/odom":
+        if item.topic == "/cmd_vel":
+            cmd_vel = np.array([msg.linear.x, msg.linear.y, msg.angular.z])
+        elif item.topic == "/odom":
             q = msg.pose.pose.orientation
             heights.append(msg.pose.pose.position.z)
             tilts.append(float(tilt_rad(np.array([q.w, q.x, q.y, q.z]))))
             stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
+            if cmd_vel is not None:  # the newest /cmd_vel by receive time
+                v, w = msg.twist.twist.linear, msg.twist.twist.angular
+                walk_command.append(cmd_vel)
+                walk_measured.append(np.array([v.x, v.y, w.z]))
         else:
             for status in msg.status:
                 out.diagnostics[status.name] = {kv.key: kv.value for kv in status.values}
@@ -96,4 +115,9 @@ def summarize(bag: str | Path) -> RunSummary:
         out.max_tilt_rad = float(np.max(tilts))
         out.sim_seconds = stamps[-1] - stamps[0]
         out.fell = bool(FALL.fallen(out.max_tilt_rad, out.min_height_m, out.start_height_m))
+    if len(walk_command) > 1:
+        dt = float(np.median(np.diff(stamps)))
+        n = len(walk_command)
+        log = WalkLog(dt, walk_command, walk_measured, [np.zeros(2, bool)] * n, [0.0] * n)
+        out.walk = walk_metrics([log], None)
     return out

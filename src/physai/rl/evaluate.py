@@ -25,7 +25,7 @@ import numpy as np
 from physai.contract import ContractMismatch, PolicyContract
 from physai.control.teleop import CommandTimeline
 from physai.policy.inference import OnnxPolicy
-from physai.rl.walk_metrics import WalkLog, plot_walk, walk_metrics
+from physai.record.walk_metrics import WalkLog, plot_walk, walk_metrics
 
 SUCCESS_TOLERANCE_M = 0.02
 """Reach: an episode succeeds when the final end-effector distance is ≤ this (m)."""
@@ -66,7 +66,7 @@ class EvalReport:
     success_tolerance_m: float | None = None
     """Reach: the tolerance used for success_rate (m)."""
     lin_vel_error_m_s: float | None = None
-    """Walk: mean linear-velocity tracking error of the stride-average velocity (m/s; physai.rl.walk_metrics)."""
+    """Walk: mean linear-velocity tracking error of the stride-average velocity (m/s; physai.record.walk_metrics)."""
     yaw_rate_error_rad_s: float | None = None
     """Walk: mean yaw-rate tracking error (rad/s)."""
     stand_drift_m_s: float | None = None

@@ -95,7 +95,7 @@ class MotorSimNode(Node):
         state = self.sim.state()
         stamp = convert.stamp_from_ns(round(float(state.time_s) * 1e9))
         self.pub_imu.publish(convert.imu_msg(state, stamp, self.config.imu_frame))
-        if index % self.decimation == 0:  # nothing in HIL runs on sim time: /clock is for recordings and plots
+        if index % self.decimation == 0:  # /clock: recordings, plots, a teleop script (the loops run on wall time)
             self.pub_odom.publish(convert.odom_msg(state, stamp, self.config.imu_frame))
             self.pub_clock.publish(Clock(clock=stamp))
 

@@ -6,8 +6,10 @@
 
 The mappings live in physai.control.teleop. Keyboard and script publish at `rate_hz` on the node's clock, so
 a script follows sim time under use_sim_time and policy_node's /cmd_vel timeout never fires while a command
-holds; a script starts when /cmd_vel has its first reader. Joy publishes on every Joy message while the
-deadman is held and one zero on its release. Ctrl-C on the keyboard sends a zero command, then quits.
+holds. A script's t is sim time itself under use_sim_time (sim2sim replays the env's timeline on the same
+clock), else wall time since /cmd_vel's first reader. Joy publishes on every Joy message while the
+deadman is held and one zero on its release. Ctrl-D on the keyboard sends a zero command, then quits; on
+Ctrl-C (or a dead teleop) policy_node's `cmd_vel_timeout_s` brings the command to zero.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import os
 import select
 import signal
+import stat
 import sys
 import termios
 import threading
@@ -65,17 +68,20 @@ class TeleopNode(Node):
             self._enabled = False
             self.create_subscription(Joy, "/joy", self.on_joy, qos.SENSOR)
         else:
-            if not os.isatty(sys.stdin.fileno()):
+            fd = sys.stdin.fileno()
+            if not (os.isatty(fd) or stat.S_ISFIFO(os.fstat(fd).st_mode)):
                 raise ValueError(
-                    "source keyboard needs a terminal on stdin (it is not a tty); use source:=joy or script"
+                    "source keyboard needs a terminal on stdin (or the keys `physai launch teleop:=keyboard` "
+                    "relays); use source:=joy or script otherwise"
                 )
             self.keyboard = teleop.KeyboardTeleop(cfg.speed_m_s, cfg.turn_rad_s)
-            self._terminal = termios.tcgetattr(sys.stdin.fileno())
+            self._terminal = termios.tcgetattr(fd) if os.isatty(fd) else None
             self._reader = threading.Thread(target=self._read_keys, name="keyboard", daemon=True)
             self._reader.start()
             self.create_timer(1.0 / cfg.rate_hz, self.on_keyboard_tick)
             self._say(
-                teleop.KEYBOARD_HELP + f"\nspeed {cfg.speed_m_s:g} m/s, turn {cfg.turn_rad_s:g} rad/s; Ctrl-C quits"
+                teleop.KEYBOARD_HELP
+                + f"\nspeed {cfg.speed_m_s:g} m/s, turn {cfg.turn_rad_s:g} rad/s; Ctrl-D stops and quits"
             )
 
     def _say(self, text: str) -> None:
@@ -91,16 +97,16 @@ class TeleopNode(Node):
     # ---- keyboard -----------------------------------------------------------------------------------------
     def _read_keys(self) -> None:
         fd = sys.stdin.fileno()
-        tty.setcbreak(fd)
-        mode = termios.tcgetattr(fd)
-        mode[3] &= ~termios.ISIG  # Ctrl-C arrives as a key: stop the robot first, then quit
-        termios.tcsetattr(fd, termios.TCSANOW, mode)
+        if self._terminal is not None:
+            tty.setcbreak(fd)  # Ctrl-C stays a signal (and under `physai launch` stops the whole launch)
         while not self._stop.is_set():
             ready, _, _ = select.select([fd], [], [], 0.1)
             if not ready:
                 continue
             key = os.read(fd, 1).decode(errors="replace")
-            if key in ("\x03", "\x04"):  # Ctrl-C, Ctrl-D: a zero command, then the node ends
+            if not key:  # the relaying launcher closed the pipe
+                return
+            if key == "\x04":  # Ctrl-D: a zero command, then the node ends
                 with self._lock:
                     self.command = self.keyboard.press("k")
                 self.publish(self.command)
@@ -136,13 +142,14 @@ class TeleopNode(Node):
 
     # ---- script -------------------------------------------------------------------------------------------
     def on_script_tick(self) -> None:
-        """The timeline's command at the node clock's time since the script started (its first reader)."""
+        """The timeline's command: at sim time itself under use_sim_time, else since /cmd_vel's first reader."""
         now = self.get_clock().now().nanoseconds
         if self._start_ns is None:
-            if self.pub.get_subscription_count() == 0:
+            sim_time = bool(self.get_parameter("use_sim_time").value)
+            if not sim_time and self.pub.get_subscription_count() == 0:
                 return
-            self._start_ns = now
-            self.get_logger().info("script started: /cmd_vel has a reader")
+            self._start_ns = 0 if sim_time else now
+            self.get_logger().info("script on sim time" if sim_time else "script started: /cmd_vel has a reader")
         self.command = self.timeline.at((now - self._start_ns) / 1e9)
         self.publish(self.command)
 

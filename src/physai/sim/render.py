@@ -34,6 +34,18 @@ def frame_camera(model: mujoco.MjModel, spec: RobotSpec) -> mujoco.MjvCamera | s
     return tracking_camera(model, spec.base_body)
 
 
+def overlay_text(frame: np.ndarray, text: str) -> np.ndarray:
+    """A copy of an RGB frame with `text` (lines) in white on a dark box at the top left."""
+    from PIL import Image, ImageDraw
+
+    image = Image.fromarray(frame)
+    draw = ImageDraw.Draw(image)
+    box = draw.multiline_textbbox((8, 6), text)
+    draw.rectangle((box[0] - 4, box[1] - 3, box[2] + 4, box[3] + 3), fill=(0, 0, 0))
+    draw.multiline_text((8, 6), text, fill=(255, 255, 255))
+    return np.asarray(image)
+
+
 class VideoRecorder:
     """Render frames of a model from a tracking camera (or a named MJCF camera) into an H.264 MP4.
 
@@ -65,10 +77,12 @@ class VideoRecorder:
             self._camera = tracking_camera(model, track_body)
         self._writer = imageio.get_writer(self.path, fps=fps, codec="libx264", quality=7, macro_block_size=8)
 
-    def capture(self, data: mujoco.MjData) -> np.ndarray:
-        """Render the current state of `data` and append it; return the RGB frame, (height, width, 3) uint8."""
+    def capture(self, data: mujoco.MjData, text: str | None = None) -> np.ndarray:
+        """Render `data` (with `text` lines top left) and append it; return the RGB frame, (height, width, 3) uint8."""
         self._renderer.update_scene(data, camera=self._camera)
         frame = self._renderer.render()
+        if text:
+            frame = overlay_text(frame, text)
         self._writer.append_data(frame)
         self.frames += 1
         return frame

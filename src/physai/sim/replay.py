@@ -15,7 +15,11 @@ from physai.sim.simulator import Simulator
 
 
 def render_bag(bag: str | Path, robot: str, video: str | Path, scene: str = "flat", fps: int = 30) -> int:
-    """Write an MP4 of the recorded motion at `fps` (sim time); returns the number of frames."""
+    """Write an MP4 of the recorded motion at `fps` (sim time); returns the number of frames.
+
+    Each frame shows the sim time and, when /cmd_vel was recorded, the commanded and measured velocity
+    (vx, vy m/s, yaw rate rad/s; measured: /odom's twist in the IMU frame).
+    """
     sim = Simulator(robot, scene)
     model, data, layout = sim.model, sim.data, sim.layout
     index = {name: i for i, name in enumerate(sim.spec.joint_names)}
@@ -23,8 +27,12 @@ def render_bag(bag: str | Path, robot: str, video: str | Path, scene: str = "fla
     next_frame_s = None
     joint_pos = sim.spec.default_pose.copy()
     with VideoRecorder(model, video, fps=fps, camera=frame_camera(model, sim.spec)) as recorder:
-        for item in read_bag(bag, topics=["/odom", "/joint_states"]):
+        command = None
+        for item in read_bag(bag, topics=["/odom", "/joint_states", "/cmd_vel"]):
             msg = item.message
+            if item.topic == "/cmd_vel":
+                command = (msg.linear.x, msg.linear.y, msg.angular.z)
+                continue
             if item.topic == "/joint_states":
                 for name, q in zip(msg.name, msg.position, strict=False):
                     if name in index:
@@ -39,7 +47,14 @@ def render_bag(bag: str | Path, robot: str, video: str | Path, scene: str = "fla
                 data.qpos[layout.base_qpos : layout.base_qpos + 7] = [p.x, p.y, p.z, q.w, q.x, q.y, q.z]
             data.qpos[layout.joint_qpos] = joint_pos
             mujoco.mj_forward(model, data)
-            recorder.capture(data)
+            text = f"sim time {t:6.2f} s"
+            if command is not None:
+                v, w = msg.twist.twist.linear, msg.twist.twist.angular
+                text += (
+                    f"\ncommanded vx {command[0]:+.2f} vy {command[1]:+.2f} m/s  yaw {command[2]:+.2f} rad/s"
+                    f"\nmeasured  vx {v.x:+.2f} vy {v.y:+.2f} m/s  yaw {w.z:+.2f} rad/s"
+                )
+            recorder.capture(data, text)
             frames += 1
     return frames
 

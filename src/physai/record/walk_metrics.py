@@ -1,4 +1,4 @@
-"""Walking metrics from per-step logs of physai/Walk-v0 episodes, and their plot (no torch, no MuJoCo).
+"""Walking metrics from per-step logs (env episodes or recorded runs), and their plot (numpy; matplotlib to plot).
 
 Tracking is judged on the body's stride-average velocity: the measured velocity (IMU frame, as the policy's
 rewards see it) averaged over one gait period, because a walking body sways at the step frequency. Steps
