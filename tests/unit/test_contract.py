@@ -678,3 +678,61 @@ def test_clamp_command_to_the_trained_ranges(biped):
     clamped, was = clamp_command([0.2, 0.1, 0.5], contract)
     assert clamped.tolist() == [0.2, 0.1, 0.5] and not was
     assert not clamp_command([9.0, 0, 0], PolicyContract.for_robot(biped))[1]  # no ranges: unchanged
+
+
+# ---- policies that drive a subset of the joints (G1: 12 legs driven, 17 held) ---------------------------------
+@pytest.fixture(scope="module")
+def g1() -> RobotSpec:
+    return RobotSpec.load("unitree_g1")
+
+
+def leg_contract(g1: RobotSpec) -> PolicyContract:
+    upper = [n for n in g1.joint_names if not any(k in n for k in ("hip", "knee", "ankle"))]
+    return PolicyContract.for_robot(g1, held=upper)
+
+
+def test_a_12_of_29_joint_contract_round_trips_and_fits_the_g1(g1, tmp_path):
+    contract = leg_contract(g1)
+    assert contract.action_dim == 12 and len(contract.held_joints) == 17
+    model, _ = tiny_mlp(contract.obs_dim, contract.action_dim)
+    path = tmp_path / "legs.onnx"
+    onnx.save_model(model, str(path))
+    attach_to_onnx(path, contract)
+    back = read_from_onnx(path)
+    assert back == contract
+    back.check(g1)
+    elbow = next(h for h in back.held_joints if h.name == "left_elbow_joint")
+    k = g1.joint_names.index("left_elbow_joint")
+    assert (elbow.position, elbow.kp, elbow.kd) == (g1.default_pose[k], g1.kp[k], g1.kd[k])
+    q, kp, kd = back.robot_targets(g1, np.full(12, 0.1))
+    legs = [g1.joint_names.index(n) for n in back.joint_names]
+    assert (
+        np.all(q[legs] == 0.1) and q[k] == elbow.position and kp[k] == elbow.kp and kd[legs].tolist() == list(back.kd)
+    )
+
+
+def test_a_mismatched_held_joint_is_refused_by_name(g1):
+    contract = leg_contract(g1)
+    renamed = tuple(
+        dataclasses.replace(h, name="left_elbow_pitch") if h.name == "left_elbow_joint" else h
+        for h in contract.held_joints
+    )
+    with pytest.raises(ContractMismatch, match=r"robot joint 'left_elbow_joint' is missing.*instead: left_elbow_pitch"):
+        dataclasses.replace(contract, held_joints=renamed).check(g1)
+    outside = tuple(
+        dataclasses.replace(h, position=3.5) if h.name == "waist_yaw_joint" else h for h in contract.held_joints
+    )
+    with pytest.raises(ContractMismatch, match=r"held joint 'waist_yaw_joint' position 3\.5 is outside") as err:
+        dataclasses.replace(contract, held_joints=outside).check(g1)
+    assert err.value.what == "held_joint"
+    dropped = contract.held_joints[:-1]
+    with pytest.raises(ContractMismatch, match="action size 12 \\+ 16 held joints ≠ the robot's 29 joints"):
+        dataclasses.replace(contract, held_joints=dropped).check(g1)
+    with pytest.raises(ContractError, match="held_joints"):
+        PolicyContract.for_robot(g1, held=["left_wrist_nope"])
+    twice = {
+        **contract.to_dict(),
+        "held_joints": [*contract.to_dict()["held_joints"], contract.to_dict()["held_joints"][0]],
+    }
+    with pytest.raises(ContractError, match=r"held_joints\[17\]\.name"):
+        PolicyContract.from_dict(twice)

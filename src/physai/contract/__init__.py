@@ -16,6 +16,7 @@ from physai.contract.contract import (
     METADATA_KEY,
     REACH_TERMS,
     ActionSpec,
+    HeldJoint,
     ObservationTerm,
     PolicyContract,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ActionSpec",
     "ContractError",
     "ContractMismatch",
+    "HeldJoint",
     "NoContractError",
     "ObservationBuilder",
     "ObservationTerm",

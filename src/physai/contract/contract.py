@@ -148,6 +148,27 @@ class ActionSpec:
             object.__setattr__(self, "clip", _number(self.clip, "clip", minimum=0.0, strict=True))
 
 
+@dataclass(frozen=True)
+class HeldJoint:
+    """A robot joint the policy does not drive: held at `position` with gains kp, kd by the actuator side."""
+
+    name: str
+    """Robot joint name."""
+    position: float
+    """Hold position (rad or m), inside the joint's limits."""
+    kp: float
+    """Hold position gain (N·m/rad), ≥ 0."""
+    kd: float
+    """Hold damping gain (N·m·s/rad), ≥ 0."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ContractError.for_field("name", self.name, "a non-empty joint name")
+        object.__setattr__(self, "position", _number(self.position, "position"))
+        object.__setattr__(self, "kp", _number(self.kp, "kp", minimum=0.0))
+        object.__setattr__(self, "kd", _number(self.kd, "kd", minimum=0.0))
+
+
 LOCOMOTION_TERMS: tuple[ObservationTerm, ...] = tuple(
     ObservationTerm(n)
     for n in ("base_ang_vel", "projected_gravity", "velocity_command", "joint_pos_rel", "joint_vel", "last_action")
@@ -194,6 +215,9 @@ class PolicyContract:
     The policy node clamps /cmd_vel into these ranges (and reports it), so a robot is never asked for a
     speed its policy has not seen.
     """
+    held_joints: tuple[HeldJoint, ...] = ()
+    """Robot joints the policy does not drive (e.g. a G1's arms under a 12-joint leg policy), each held at a
+    position with hold gains by sim_node / driver_node; `joint_names` and these together are the robot's joints."""
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -259,6 +283,22 @@ class PolicyContract:
             )
         if self.command_ranges is not None:
             put(self, "command_ranges", _ranges(self.command_ranges, "command_ranges"))
+        held = []
+        for i, entry in enumerate(_sequence(self.held_joints, "held_joints", "held joints")):
+            try:
+                joint = HeldJoint(**entry) if isinstance(entry, Mapping) else entry
+            except ContractError as err:
+                raise err.nested(f"held_joints[{i}]") from None
+            except TypeError:
+                raise ContractError.for_field(f"held_joints[{i}]", entry, "{name, position, kp, kd}") from None
+            if not isinstance(joint, HeldJoint):
+                raise ContractError.for_field(f"held_joints[{i}]", joint, "a HeldJoint {name, position, kp, kd}")
+            if joint.name in seen or any(h.name == joint.name for h in held):
+                raise ContractError.for_field(
+                    f"held_joints[{i}].name", joint.name, "a joint neither driven nor held before"
+                )
+            held.append(joint)
+        put(self, "held_joints", tuple(held))
 
     # ---- derived sizes ------------------------------------------------------------------------------------
     @property
@@ -312,35 +352,63 @@ class PolicyContract:
         if spec.name != self.robot:
             raise mismatch("robot", f"the policy was trained for robot {self.robot!r}, not {spec.name!r}")
         robot_joints = tuple(spec.joint_names)
-        if len(robot_joints) != self.action_dim:
-            raise mismatch(
-                "action_size",
-                f"action size {self.action_dim} ≠ the robot's {len(robot_joints)} joints",
-            )
-        missing = [j for j in robot_joints if j not in self.joint_names]
+        held = {h.name: h for h in self.held_joints}
+        if self.action_dim + len(held) != len(robot_joints):
+            covered = f"action size {self.action_dim}" + (f" + {len(held)} held joints" if held else "")
+            raise mismatch("action_size", f"{covered} ≠ the robot's {len(robot_joints)} joints")
+        missing = [j for j in robot_joints if j not in self.joint_names and j not in held]
         if missing:
-            extra = [j for j in self.joint_names if j not in robot_joints]
+            extra = [j for j in (*self.joint_names, *held) if j not in robot_joints]
             raise mismatch(
                 "missing_joint",
                 f"robot joint {missing[0]!r} is missing from the contract (missing: {', '.join(missing)}; "
                 f"the contract has instead: {', '.join(extra)})",
             )
-        for i, (ours, theirs) in enumerate(zip(self.joint_names, robot_joints, strict=True)):
+        driven_order = tuple(j for j in robot_joints if j not in held)
+        for i, (ours, theirs) in enumerate(zip(self.joint_names, driven_order, strict=True)):
             if ours != theirs:
                 raise mismatch(
                     "joint_order",
                     f"joint order differs at position {i}: the contract has {ours!r}, the robot has {theirs!r}",
                 )
+        for joint in self.held_joints:
+            k = robot_joints.index(joint.name)
+            lo, hi = float(spec.lower[k]), float(spec.upper[k])
+            if not lo - _DT_TOLERANCE <= joint.position <= hi + _DT_TOLERANCE:
+                raise mismatch(
+                    "held_joint",
+                    f"held joint {joint.name!r} position {joint.position!r} is outside the robot's limits [{lo:g}, {hi:g}]",
+                )
         for label, values in (("kp", self.kp), ("kd", self.kd)):
             for name, value in zip(self.joint_names, values, strict=True):
                 if not math.isfinite(value) or value < 0:
                     raise mismatch("gains", f"{label} of joint {name!r} is {value!r}; expected a finite number ≥ 0")
-        for name, value, lo, hi in zip(self.joint_names, self.default_pos, spec.lower, spec.upper, strict=True):
+        for name, value in zip(self.joint_names, self.default_pos, strict=True):
+            k = robot_joints.index(name)
+            lo, hi = float(spec.lower[k]), float(spec.upper[k])
             if not lo - _DT_TOLERANCE <= value <= hi + _DT_TOLERANCE:
                 raise mismatch(
                     "default_pos",
                     f"default_pos of joint {name!r} is {value!r}, outside the robot's limits [{lo:g}, {hi:g}]",
                 )
+
+    def robot_targets(self, spec: RobotSpec, driven_targets: Any, kp: Any = None, kd: Any = None) -> tuple[Any, ...]:
+        """(q, kp, kd) of every robot joint, robot order: held joints at their hold position and gains.
+
+        Driven joints take `driven_targets` (contract order) and `kp`/`kd` (default: the contract's gains).
+        """
+        import numpy as np
+
+        index = {name: i for i, name in enumerate(spec.joint_names)}
+        q, gains_p, gains_d = np.zeros(spec.n_joints), np.zeros(spec.n_joints), np.zeros(spec.n_joints)
+        driven = [index[n] for n in self.joint_names]
+        q[driven] = driven_targets
+        gains_p[driven] = self.kp if kp is None else kp
+        gains_d[driven] = self.kd if kd is None else kd
+        for joint in self.held_joints:
+            k = index[joint.name]
+            q[k], gains_p[k], gains_d[k] = joint.position, joint.kp, joint.kd
+        return q, gains_p, gains_d
 
     # ---- construction from a robot ------------------------------------------------------------------------
     @classmethod
@@ -356,28 +424,41 @@ class PolicyContract:
         history_fill: str = "current",
         gait_frequency_hz: float | None = None,
         command_ranges: Sequence[Sequence[float]] | None = None,
+        held: Sequence[str] = (),
     ) -> PolicyContract:
         """A contract for `spec` with its joint order, default pose and default gains.
 
         `terms` defaults to LOCOMOTION_TERMS for floating-base robots and REACH_TERMS for fixed-base ones;
-        names are accepted in place of ObservationTerm (scale 1, history 1).
+        names are accepted in place of ObservationTerm (scale 1, history 1). `held`: robot joints the policy
+        does not drive, held at their default pose with their robot.yaml gains.
         """
         if terms is None:
             terms = LOCOMOTION_TERMS if spec.floating_base else REACH_TERMS
         scale = action_scale if isinstance(action_scale, Real) else tuple(action_scale)
+        unknown = [name for name in held if name not in spec.joint_names]
+        if unknown:
+            raise ContractError.for_field(
+                "held_joints", unknown, f"joints of {spec.name} ({', '.join(spec.joint_names)})"
+            )
+        driven = [i for i, name in enumerate(spec.joint_names) if name not in held]
         return cls(
             robot=spec.name,
-            joint_names=tuple(spec.joint_names),
+            joint_names=tuple(spec.joint_names[i] for i in driven),
             observation=tuple(terms),
             action=ActionSpec(scale=scale, clip=action_clip),
-            default_pos=tuple(float(v) for v in spec.default_pose),
-            kp=tuple(float(v) for v in spec.kp),
-            kd=tuple(float(v) for v in spec.kd),
+            default_pos=tuple(float(spec.default_pose[i]) for i in driven),
+            kp=tuple(float(spec.kp[i]) for i in driven),
+            kd=tuple(float(spec.kd[i]) for i in driven),
             control_dt_s=control_dt_s,
             physics_dt_s=physics_dt_s,
             history_fill=history_fill,
             gait_frequency_hz=gait_frequency_hz,
             command_ranges=None if command_ranges is None else tuple(tuple(r) for r in command_ranges),
+            held_joints=tuple(
+                HeldJoint(spec.joint_names[i], float(spec.default_pose[i]), float(spec.kp[i]), float(spec.kd[i]))
+                for i in range(spec.n_joints)
+                if spec.joint_names[i] in held
+            ),
         )
 
     # ---- serialisation ------------------------------------------------------------------------------------
@@ -401,6 +482,15 @@ class PolicyContract:
             "history_fill": self.history_fill,
             **({} if self.gait_frequency_hz is None else {"gait_frequency_hz": self.gait_frequency_hz}),
             **({} if self.command_ranges is None else {"command_ranges": [list(r) for r in self.command_ranges]}),
+            **(
+                {
+                    "held_joints": [
+                        {"name": h.name, "position": h.position, "kp": h.kp, "kd": h.kd} for h in self.held_joints
+                    ]
+                }
+                if self.held_joints
+                else {}
+            ),
         }
 
     @classmethod
@@ -429,7 +519,14 @@ class PolicyContract:
             action_spec = ActionSpec(**action)
         except ContractError as err:
             raise err.nested("action") from None
-        return cls(**{**top, "observation": tuple(terms), "action": action_spec})
+        held = []
+        for i, raw in enumerate(_sequence(top.get("held_joints", ()), "held_joints", "held joints")):
+            entry = _mapping(raw, f"held_joints[{i}]", required=("name", "position", "kp", "kd"))
+            try:
+                held.append(HeldJoint(**entry))
+            except ContractError as err:
+                raise err.nested(f"held_joints[{i}]") from None
+        return cls(**{**top, "observation": tuple(terms), "action": action_spec, "held_joints": tuple(held)})
 
     def to_json(self) -> str:
         """Compact JSON of `to_dict` (floats written exactly, so a round trip is bit-identical)."""
@@ -484,7 +581,7 @@ class PolicyContract:
         return contract
 
 
-_OPTIONAL_FIELDS = ("history_fill", "gait_frequency_hz", "command_ranges")
+_OPTIONAL_FIELDS = ("history_fill", "gait_frequency_hz", "command_ranges", "held_joints")
 _FIELD_NAMES = tuple(f.name for f in fields(PolicyContract) if f.name not in _OPTIONAL_FIELDS)
 
 

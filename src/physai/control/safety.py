@@ -164,10 +164,16 @@ class SafetyGuard:
         self.events[Event.ACCEPTED] += 1
         return None
 
-    def set_gains(self, kp: np.ndarray, kd: np.ndarray) -> None:
-        """Set the default gains used for joints whose messages carry none (e.g. from the policy contract)."""
+    def set_gains(self, kp: np.ndarray, kd: np.ndarray, q: np.ndarray | None = None) -> None:
+        """Set the default gains used for joints whose messages carry none (e.g. from the policy contract).
+
+        `q` (robot order, rad) also sets the targets of joints no message names: the joints a policy holds
+        (`PolicyContract.robot_targets`); clamped to the joint limits.
+        """
         self._target.kp[:] = np.clip(np.asarray(kp, np.float64), 0.0, self._kp_max)
         self._target.kd[:] = np.clip(np.asarray(kd, np.float64), 0.0, self._kd_max)
+        if q is not None:
+            self._target.q[:] = np.clip(np.asarray(q, np.float64), self._lower, self._upper)
 
     def estop(self, engaged: bool) -> None:
         """E-stop input: True latches damping; False releases the latch but the guard stays in damping until `rearm`."""

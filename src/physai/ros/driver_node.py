@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
 import rclpy
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
@@ -55,7 +54,8 @@ class DriverNode(Node):
 
             contract = read_from_onnx(cfg.policy)
             contract.check(self.spec)
-            self.guard.set_gains(np.asarray(contract.kp), np.asarray(contract.kd))
+            q, kp, kd = contract.robot_targets(self.spec, contract.default_pos)  # held joints: hold pose and gains
+            self.guard.set_gains(kp, kd, q)
         for warning in self.hardware.check_bus_load(cfg.rate_hz):  # refuses a wiring no bus can carry
             self.get_logger().warning(warning)
         link = open_link(self.hardware, interface=cfg.bus_interface or None, channel=cfg.bus_channel or None)

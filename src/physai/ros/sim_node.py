@@ -51,7 +51,8 @@ class SimNode(Node):
         self.control_dt_s = 0.02
         if contract is not None:
             contract.check(spec)
-            self.guard.set_gains(np.asarray(contract.kp), np.asarray(contract.kd))
+            q, kp, kd = contract.robot_targets(spec, contract.default_pos)  # held joints: hold pose and gains
+            self.guard.set_gains(kp, kd, q)
             self.control_dt_s = contract.control_dt_s
         self.decimation = max(1, round(self.control_dt_s / self.sim.physics_dt))
         self.sim.reset(seed=cfg.seed, noise=cfg.reset_noise_rad)

@@ -1,0 +1,44 @@
+"""teleop:= in the launch sets: which teleop_node, on which clock, and bad values refused with one message."""
+
+import pytest
+
+from physai.bringup.sets import bringup
+from physai.paths import data_root
+
+POLICY = str(data_root() / "policies" / "biped_balance" / "policy.onnx")
+SCRIPT = data_root() / "sim_envs" / "commands" / "walk_path.yaml"
+
+
+def teleop_node(set_name: str, teleop: str):
+    nodes = bringup(set_name, {"policy": POLICY, "teleop": teleop, "loop_cpu": "none"})
+    return next(n for n in nodes if n.name == "teleop_node")
+
+
+def test_script_runs_on_sim_time_in_sim_and_hil_and_on_wall_time_on_the_robot():
+    for set_name, sim_time in (("sim", True), ("hil", True), ("robot", False)):
+        node = teleop_node(set_name, f"script:{SCRIPT}")
+        assert node.parameters == {"source": "script", "use_sim_time": sim_time, "script": str(SCRIPT.resolve())}
+        assert not node.keyboard and not node.actuator and not node.respawn
+
+
+def test_keyboard_and_joy():
+    keys = teleop_node("sim", "keyboard")
+    assert keys.keyboard and keys.parameters["source"] == "keyboard"
+    joy = teleop_node("sim", "joy")
+    assert not joy.keyboard and joy.parameters["source"] == "joy"
+    assert all(n.name != "teleop_node" for n in bringup("sim", {"policy": POLICY}))  # none unless asked
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"policy": POLICY, "teleop": "mouse"}, "teleop:='mouse'; expected keyboard, joy or script:FILE"),
+        ({"policy": POLICY, "teleop": "script:"}, "expected keyboard, joy or script:FILE"),
+        ({"policy": POLICY, "teleop": "joy:x.yaml"}, "expected keyboard, joy or script:FILE"),
+        ({"policy": POLICY, "teleop": "script:/nonexistent/path.yaml"}, "does not exist"),
+        ({"teleop": "joy"}, "needs policy:="),
+    ],
+)
+def test_bad_teleop_values_are_refused(given, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        bringup("sim", given)
