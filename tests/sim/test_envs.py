@@ -256,3 +256,26 @@ def test_encoder_bias_shifts_the_observed_joint_positions():
     bias = b.task.randomizer.samples.encoder_bias_rad[0]
     assert np.abs(bias).max() <= 0.02 and np.abs(bias).min() > 0
     np.testing.assert_allclose(obs_b[jp] - obs_a[jp], bias, atol=1e-6)
+
+
+def test_walk_driving_the_g1_legs_only_holds_the_upper_body():
+    legs = {"driven_joints": ["hip", "knee", "ankle"], "push": {"enabled": False}}
+    env = gym.make("physai/Walk-v0", robot="unitree_g1", overrides=legs).unwrapped
+    contract = env.contract
+    assert env.action_space.shape == (12,) and len(contract.held_joints) == 17
+    assert contract.obs_dim == 3 + 3 + 3 + 4 + 12 + 12 + 12
+    contract.check(env.robot_spec)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        env.step(rng.uniform(-1, 1, 12).astype(np.float32))
+    state = env.task.sim.state()
+    spec = env.robot_spec
+    for joint in contract.held_joints:
+        k = spec.joint_names.index(joint.name)
+        assert abs(state.joint_pos[0, k] - joint.position) < 0.1, joint.name  # held while the legs move
+    moved = [
+        abs(state.joint_pos[0, spec.joint_names.index(n)] - d)
+        for n, d in zip(contract.joint_names, contract.default_pos, strict=True)
+    ]
+    assert max(moved) > 0.05  # the random actions did move the legs

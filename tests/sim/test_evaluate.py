@@ -65,7 +65,7 @@ def test_balance(balance_policy, tmp_path):
     )
     check_common(report, 2)
     assert report.robot == "testbed_biped" and report.seed == 3
-    assert report.final_distance_m is None and report.success_rate is None and report.vel_tracking_error_mps is None
+    assert report.final_distance_m is None and report.success_rate is None and report.lin_vel_error_m_s is None
     check_video(report)
     again = evaluate(balance_policy, "physai/Balance-v0", episodes=2, seed=3, overrides=SHORT)
     assert again.episode_returns == report.episode_returns and again.video is None  # seeded: same episodes

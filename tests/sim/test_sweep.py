@@ -135,12 +135,12 @@ def test_failed_trials_are_reported(tmp_path):
         settings={"ppo.n_steps": 32, "ppo.batch_size": 64, "ppo.net_arch": [8]},
         eval_episodes=1,
         eval_overrides={"episode_length_s": 0.2},
-        metric="vel_tracking_error_mps",  # Reach has no velocity command: the trial cannot be ranked
+        metric="lin_vel_error_m_s",  # Reach has no velocity command: the trial cannot be ranked
         out=str(tmp_path / "sweep_fail"),
         num_cpus=1,
         verbose=0,
     )
-    with pytest.raises(RuntimeError, match=r"(?s)every trial of the sweep failed.*vel_tracking_error_mps is None"):
+    with pytest.raises(RuntimeError, match=r"(?s)every trial of the sweep failed.*lin_vel_error_m_s is None"):
         run_sweep(config)
     data = json.loads((tmp_path / "sweep_fail" / "results.json").read_text())
     assert data["rows"] == [] and [e["trial"] for e in data["errors"]] == ["trial_000"]

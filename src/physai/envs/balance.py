@@ -59,7 +59,7 @@ class BalanceTask(VecTask):
         self, state: RobotState, action: np.ndarray
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
         terms, fell = balance_reward_terms(
-            self.config, state, action, self.last_action, self.start_height_m, self._default, self._effort
+            self.config, state, action, self.last_action, self.start_height_m, self.robot_default, self._effort
         )
         info = {
             "fell": fell,

@@ -178,9 +178,9 @@ class WalkRewardWeights:
     """|g_xy|² of the projected gravity (0 upright)."""
     base_height: float = -10.0
     """Squared error of the base height to its standing height (m²)."""
-    contact_match: float = 0.18
+    contact_match: float = 0.5
     """Feet whose contact matches the gait clock's stance/swing (0, 1 or 2)."""
-    swing_height: float = -20.0
+    swing_height: float = -50.0
     """Σ over swinging feet of (clearance − swing_height_m)² (m²)."""
     foot_slip: float = -0.2
     """Σ over feet in contact of |v_foot|² (m²/s²)."""
@@ -275,6 +275,9 @@ class WalkConfig:
     """The robot has fallen when its base tilts more than this (rad)."""
     min_height_fraction: float = FALL.min_height_fraction
     """The robot has fallen when its base is lower than this fraction of its start height."""
+    driven_joints: tuple[str, ...] = ()
+    """Name substrings of the joints the policy drives (e.g. [hip, knee, ankle]: a G1's legs); empty: all.
+    The others are held at their default pose with their robot.yaml gains (the contract's held_joints)."""
     tracking_sigma: float = 0.1
     """σ of the tracking kernels exp(−err²/σ) ((m/s)² and (rad/s)²)."""
     commands: CommandConfig = CommandConfig()
@@ -378,6 +381,11 @@ def _convert(hint: Any, value: Any, source: str, where: str) -> Any:
         if args[-1] is not Ellipsis and len(value) != len(args):
             raise TaskConfigError(source, where, value, f"a list of {len(args)} numbers")
         kind = args[0]
+        if kind is str:
+            bad = [v for v in value if not isinstance(v, str) or not v]
+            if bad:
+                raise TaskConfigError(source, where, value, "a list of non-empty strings")
+            return tuple(value)
         return tuple(_number(v, source, f"{where}[{i}]", kind) for i, v in enumerate(value))
     if args and float in args:  # float | tuple[float, ...]
         if isinstance(value, (list, tuple)):

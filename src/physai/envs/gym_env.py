@@ -29,7 +29,7 @@ class PhysaiEnv(gym.Env[np.ndarray, np.ndarray]):
         self.contract = self.task.contract
         self.robot_spec = self.task.spec
         self.config = self.task.config
-        n = self.robot_spec.n_joints
+        n = self.contract.action_dim
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(n,), dtype=np.float32)
         self.observation_space = gym.spaces.Box(-OBS_LIMIT, OBS_LIMIT, shape=(self.contract.obs_dim,), dtype=np.float32)
         self.render_mode = render_mode
@@ -53,7 +53,7 @@ class PhysaiEnv(gym.Env[np.ndarray, np.ndarray]):
         return obs[0], {}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        """Advance one policy step (`contract.control_dt_s`) with `action` in [−1, 1]^n_joints."""
+        """Advance one policy step (`contract.control_dt_s`) with `action` in [−1, 1]^action_dim."""
         if not self._started:
             raise RuntimeError("call reset() before step()")
         result = self.task.step(np.asarray(action)[None])

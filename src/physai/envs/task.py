@@ -49,6 +49,11 @@ class StepResult:
     """Task quantities by name (e.g. fell, distance_m), each (N,)."""
 
 
+def held_joints(joint_names: Sequence[str], driven: Sequence[str]) -> list[str]:
+    """Joints not matched by any of the `driven` name substrings (none when `driven` is empty: all are driven)."""
+    return [n for n in joint_names if driven and not any(k in n for k in driven)]
+
+
 class VecTask:
     """N worlds of one task. Subclasses set `config_type` and implement the hooks below."""
 
@@ -89,6 +94,7 @@ class VecTask:
             action_scale=scale if isinstance(scale, (int, float)) else tuple(scale),
             control_dt_s=config.control_dt_s,
             physics_dt_s=self.sim.physics_dt,
+            held=held_joints(self.spec.joint_names, getattr(config, "driven_joints", ())),
             **self._contract_options(config),
         )
         """The policy contract (observation terms, action mapping, gains, rates); export embeds it."""
@@ -99,7 +105,7 @@ class VecTask:
                 f"randomization.action_latency.range max is {latency.range[1]} physics steps; expected < the "
                 f"decimation ({self.decimation})"
             )
-        n = self.spec.n_joints
+        n, n_robot = self.contract.action_dim, self.spec.n_joints
         self.num_worlds = num_worlds
         self.max_episode_steps = max(1, round(config.episode_length_s / self.contract.control_dt_s))
         self.randomizer = BatchRandomizer(self.sim, config.randomization)
@@ -109,9 +115,13 @@ class VecTask:
         self.last_action = np.zeros((num_worlds, n))
         self.steps = np.zeros(num_worlds, dtype=np.int64)
         self._builder = ObservationBuilder(self.contract, batch_shape=(num_worlds,))
-        self._kp, self._kd = np.asarray(self.contract.kp), np.asarray(self.contract.kd)
-        self._default = np.asarray(self.contract.default_pos)
-        self._zeros = np.zeros((num_worlds, n))
+        hold_q, self._kp, self._kd = self.contract.robot_targets(self.spec, self.contract.default_pos)
+        self.robot_default = hold_q
+        """Default pose of every robot joint, robot order (rad): the contract's, and held joints' hold positions."""
+        self._default = np.asarray(self.contract.default_pos)  # contract order: the zero action
+        self._driven = np.array([self.spec.joint_names.index(j) for j in self.contract.joint_names], dtype=np.int64)
+        self._subset = n != n_robot  # the policy drives some joints; the others hold hold_q
+        self._zeros = np.zeros((num_worlds, n_robot))
         self._all = np.arange(num_worlds)
 
     # ---- task hooks (arrays over the given worlds) ---------------------------------------------------------
@@ -151,7 +161,7 @@ class VecTask:
         self.randomizer.sample(worlds, rngs)
         sim_seeds = [int(rng.integers(2**31)) for rng in rngs]
         self.sim.reset(sim_seeds, noise=self.config.reset_joint_noise_rad, ids=worlds)
-        self._apply(worlds, np.broadcast_to(self._default, (len(worlds), self.spec.n_joints)))
+        self._apply(worlds, np.broadcast_to(self._default, (len(worlds), self.contract.action_dim)))
         self.last_action[worlds] = 0.0
         self.steps[worlds] = 0
         mask = np.zeros(self.num_worlds, dtype=bool)
@@ -161,8 +171,8 @@ class VecTask:
         return self._observe(self.sim.state(), worlds)
 
     def step(self, actions: np.ndarray) -> StepResult:
-        """Advance every world one policy step with `actions` in [−1, 1], (N, n_joints)."""
-        n = self.spec.n_joints
+        """Advance every world one policy step with `actions` in [−1, 1], (N, action_dim)."""
+        n = self.contract.action_dim
         actions = np.asarray(actions, dtype=np.float64).reshape(self.num_worlds, n)
         if not np.isfinite(actions).all():
             raise ValueError("actions contain NaN or Inf; expected finite values in [-1, 1]")
@@ -190,8 +200,13 @@ class VecTask:
 
     # ---- helpers -------------------------------------------------------------------------------------------
     def _apply(self, worlds: np.ndarray, targets: np.ndarray) -> None:
+        """Targets (len(worlds), action_dim) of the driven joints; held joints keep their hold position."""
         s = self.randomizer.samples
         zeros = self._zeros[: len(worlds)]
+        if self._subset:
+            full = np.broadcast_to(self.robot_default, zeros.shape).copy()
+            full[:, self._driven] = targets
+            targets = full
         command = JointCommand(
             q=targets, dq=zeros, kp=self._kp * s.kp_scale[worlds], kd=self._kd * s.kd_scale[worlds], tau_ff=zeros
         )
@@ -199,9 +214,12 @@ class VecTask:
 
     def observation_inputs(self, state: RobotState, worlds: np.ndarray) -> ObservationInputs:
         """Noise-free observation inputs of `worlds` from a batched state."""
+        joint_pos, joint_vel = state.joint_pos[worlds], state.joint_vel[worlds]
+        if self._subset:  # the contract's joints, in its order
+            joint_pos, joint_vel = joint_pos[:, self._driven], joint_vel[:, self._driven]
         return ObservationInputs(
-            joint_pos=state.joint_pos[worlds],
-            joint_vel=state.joint_vel[worlds],
+            joint_pos=joint_pos,
+            joint_vel=joint_vel,
             gyro=state.gyro[worlds],
             imu_quat=state.imu_quat[worlds],
             base_lin_vel=state.base_lin_vel[worlds],
@@ -217,6 +235,7 @@ class VecTask:
         inputs = self.observation_inputs(state, worlds)
         if self.config.randomization.encoder_bias_rad.enabled:
             bias = self.randomizer.samples.encoder_bias_rad[worlds]
+            bias = bias[:, self._driven] if self._subset else bias
             inputs = dataclasses.replace(inputs, joint_pos=inputs.joint_pos + bias)
         inputs = add_sensor_noise(inputs, noise, [self.rngs[w] for w in worlds])
         obs = self._builder(inputs, self.command[worlds], self.last_action[worlds], worlds=worlds)

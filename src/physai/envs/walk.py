@@ -195,7 +195,7 @@ class WalkTask(VecTask):
             action,
             self.last_action,
             self.start_height_m,
-            self._default,
+            self.robot_default,
             self._effort,
             self._soft_limits,
             self._hips,

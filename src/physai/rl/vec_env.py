@@ -19,11 +19,11 @@ from physai.envs.task import OBS_LIMIT, VecTask
 
 
 class BatchVecEnv(VecEnv):
-    """Vectorised env of `task.num_worlds` worlds. Observations float32 (N, obs_dim); actions (N, n_joints)."""
+    """Vectorised env of `task.num_worlds` worlds. Observations float32 (N, obs_dim); actions (N, action_dim)."""
 
     def __init__(self, task: VecTask) -> None:
         self.task = task
-        n, obs_dim = task.spec.n_joints, task.contract.obs_dim
+        n, obs_dim = task.contract.action_dim, task.contract.obs_dim
         observation_space = gym.spaces.Box(-OBS_LIMIT, OBS_LIMIT, shape=(obs_dim,), dtype=np.float32)
         action_space = gym.spaces.Box(-1.0, 1.0, shape=(n,), dtype=np.float32)
         super().__init__(task.num_worlds, observation_space, action_space)
@@ -44,7 +44,7 @@ class BatchVecEnv(VecEnv):
         return obs
 
     def step_async(self, actions: np.ndarray) -> None:
-        """Store actions (N, n_joints) for `step_wait`."""
+        """Store actions (N, action_dim) for `step_wait`."""
         self._actions = actions
 
     def step_wait(self) -> VecEnvStepReturn:
