@@ -4,16 +4,22 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.physai-installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format bench colcon-check clean
+.PHONY: demo demo-balance test lint format bench colcon-check clean
 
 $(STAMP): requirements.txt setup.py scripts/setup.sh src/physai/drivers/_cancore.c
 	bash scripts/setup.sh $(VENV)
 	touch $@
 
-demo: $(STAMP)  ## main job: the closed loop — shipped balance policy drives the MuJoCo biped through ROS 2 nodes
+demo: $(STAMP)  ## main job: the shipped walking policy walks a scripted path on /cmd_vel through ROS 2 nodes
 	rm -rf out/demo_bag out/demo.mp4
+	$(VENV)/bin/physai launch sim robot:=testbed_biped policy:=policies/biped_walk/policy.onnx \
+		teleop:=script:sim_envs/commands/walk_path.yaml mode:=realtime max_sim_time_s:=16 \
+		record:=out/demo_bag video:=out/demo.mp4
+
+demo-balance: $(STAMP)  ## the balance policy stands the biped under pushes through ROS 2 nodes
+	rm -rf out/demo_balance_bag out/demo_balance.mp4
 	$(VENV)/bin/physai launch sim robot:=testbed_biped policy:=policies/biped_balance/policy.onnx \
-		mode:=realtime max_sim_time_s:=20 push_velocity_m_s:=0.3 record:=out/demo_bag video:=out/demo.mp4
+		mode:=realtime max_sim_time_s:=20 push_velocity_m_s:=0.3 record:=out/demo_balance_bag video:=out/demo_balance.mp4
 
 test: $(STAMP)  ## the whole test suite (ruff, import layers, unit, sim, packaging)
 	$(VENV)/bin/ruff check .

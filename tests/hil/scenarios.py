@@ -177,7 +177,6 @@ def walk(seconds: str = "16") -> dict:
     tap.stop()
     summary = summarize(work / "bag")
     checked, bad = command_violations(tap.frames)
-    segments = walk_segments(work / "bag")
     return {
         "exit_code": result.exit_code,
         "failed": result.failed,
@@ -186,31 +185,10 @@ def walk(seconds: str = "16") -> dict:
         "max_tilt_rad": summary.max_tilt_rad,
         "lin_vel_error_m_s": summary.walk.lin_vel_error_m_s if summary.walk else None,
         "yaw_rate_error_rad_s": summary.walk.yaw_rate_error_rad_s if summary.walk else None,
-        "segments": segments,
+        "segments": [{"command": list(g.command), "measured": list(g.measured)} for g in summary.segments],
         "commands_checked": checked,
         "violations": bad[:20],
     }
-
-
-def walk_segments(bag: Path) -> list[dict]:
-    """Per /cmd_vel value held ≥ 1.5 s: the command and the mean measured (vx, vy, yaw rate) after its first second."""
-    rows, command = [], None
-    for item in read_bag(bag, topics=["/cmd_vel", "/odom"]):
-        msg = item.message
-        if item.topic == "/cmd_vel":
-            command = (round(msg.linear.x, 3), round(msg.linear.y, 3), round(msg.angular.z, 3))
-        elif command is not None:
-            v, w = msg.twist.twist.linear, msg.twist.twist.angular
-            rows.append((item.log_time_ns * 1e-9, command, (v.x, v.y, w.z)))
-    out, start = [], 0
-    for i in range(1, len(rows) + 1):
-        if i == len(rows) or rows[i][1] != rows[start][1]:
-            t0, cmd = rows[start][0], rows[start][1]
-            held = [m for t, _, m in rows[start:i] if t >= t0 + 1.0]
-            if rows[i - 1][0] - t0 >= 1.5 and held:
-                out.append({"command": list(cmd), "measured": [float(x) for x in np.mean(held, axis=0)]})
-            start = i
-    return out
 
 
 def fault(spec: str, start_s: str = "2.0") -> dict:

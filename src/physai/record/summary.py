@@ -9,7 +9,7 @@ import numpy as np
 
 from physai.record import diagnostics as status_names
 from physai.record.reader import read_bag
-from physai.record.walk_metrics import WalkLog, WalkMetrics, walk_metrics
+from physai.record.walk_metrics import Segment, WalkLog, WalkMetrics, command_segments, walk_metrics
 from physai.robot.state import FALL, tilt_rad
 
 
@@ -30,6 +30,8 @@ class RunSummary:
     """Last key/values per diagnostic status name."""
     walk: WalkMetrics | None = None
     """Velocity tracking of /cmd_vel by /odom's twist (physai.record.walk_metrics), when /cmd_vel was recorded."""
+    segments: list[Segment] = field(default_factory=list)
+    """The recorded run's stretches of constant /cmd_vel with the velocity walked over each."""
 
     def table(self) -> str:
         """Human-readable summary."""
@@ -90,7 +92,7 @@ def summarize(bag: str | Path) -> RunSummary:
     out = RunSummary()
     heights, tilts, stamps = [], [], []
     cmd_vel: np.ndarray | None = None
-    walk_command, walk_measured = [], []
+    walk_times, walk_command, walk_measured = [], [], []
     for item in read_bag(bag, topics=["/odom", "/diagnostics", "/cmd_vel"]):
         msg = item.message
         if item.topic == "/cmd_vel":
@@ -102,6 +104,7 @@ def summarize(bag: str | Path) -> RunSummary:
             stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
             if cmd_vel is not None:  # the newest /cmd_vel by receive time
                 v, w = msg.twist.twist.linear, msg.twist.twist.angular
+                walk_times.append(stamps[-1])
                 walk_command.append(cmd_vel)
                 walk_measured.append(np.array([v.x, v.y, w.z]))
         else:
@@ -120,4 +123,5 @@ def summarize(bag: str | Path) -> RunSummary:
         n = len(walk_command)
         log = WalkLog(dt, walk_command, walk_measured, [np.zeros(2, bool)] * n, [0.0] * n)
         out.walk = walk_metrics([log], None)
+        out.segments = command_segments(np.array(walk_times), np.array(walk_command), np.array(walk_measured))
     return out

@@ -8,6 +8,7 @@ within `SETTLE_S` of an episode start or of a command change are left out of the
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,41 @@ def walk_metrics(logs: Sequence[WalkLog], gait_frequency_hz: float | None) -> Wa
         foot_slip_m_s=mean_of(slip),
         step_frequency_hz=touchdowns / 2.0 / seconds if seconds else float("nan"),
     )
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of constant command and the stride-average velocity the robot walked at over it."""
+
+    start_s: float
+    """Start of the command (s, the log's clock)."""
+    duration_s: float
+    """How long the command held (s)."""
+    command: tuple[float, float, float]
+    """(vx m/s, vy m/s, yaw rate rad/s) commanded."""
+    measured: tuple[float, float, float]
+    """Mean measured (vx, vy, yaw rate) over the segment after its first SETTLE_S."""
+
+
+def command_segments(times_s: np.ndarray, command: np.ndarray, measured: np.ndarray) -> list[Segment]:
+    """The stretches of constant command longer than SETTLE_S, with their settled mean velocity, in order."""
+    times_s, command, measured = np.asarray(times_s), np.asarray(command), np.asarray(measured)
+    change = np.r_[True, np.any(command[1:] != command[:-1], axis=1), True]
+    starts = np.flatnonzero(change)
+    out = []
+    for a, b in itertools.pairwise(starts):
+        settled_part = times_s[a:b] >= times_s[a] + SETTLE_S
+        if settled_part.any():
+            mean = measured[a:b][settled_part].mean(axis=0)
+            out.append(
+                Segment(
+                    float(times_s[a]),
+                    float(times_s[b - 1] - times_s[a]),
+                    tuple(float(v) for v in command[a]),
+                    tuple(float(v) for v in mean),
+                )
+            )
+    return out
 
 
 def plot_walk(log: WalkLog, path: str | Path, title: str, gait_frequency_hz: float | None = None) -> Path:

@@ -1,0 +1,146 @@
+"""The shipped walking policy driven by teleop_node through ROS 2: script (lockstep), keyboard in a pty, Joy.
+
+Each run records /cmd_vel and /odom; over every stretch of constant command, after its first second, the
+robot's mean measured velocity must follow the command's sign and magnitude.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from physai.bringup.launcher import launch, localhost_env
+from physai.record.summary import summarize
+from tests.ros.rosprobe import ROOT
+
+pytestmark = pytest.mark.ros
+
+WALK_POLICY = ROOT / "policies" / "biped_walk" / "policy.onnx"
+
+
+def assert_follows(segment, tolerance_m_s=0.12, tolerance_rad_s=0.3):
+    """Measured within tolerance of the command per axis; a commanded axis moves the commanded way."""
+    for axis, (cmd, got, tol) in enumerate(
+        zip(segment.command, segment.measured, (tolerance_m_s, tolerance_m_s, tolerance_rad_s), strict=True)
+    ):
+        assert abs(got - cmd) <= tol, f"axis {axis}: commanded {cmd}, walked {got:.3f} ({segment})"
+        if abs(cmd) > tol:
+            assert got * cmd > 0, f"axis {axis}: walked {got:.3f} against the command {cmd}"
+
+
+def test_script_drives_the_walk_in_lockstep(tmp_path):
+    script = tmp_path / "path.yaml"
+    script.write_text(
+        "- {t: 0.0}\n- {t: 1.0, vx: 0.3}\n- {t: 4.0, yaw_rate: 0.8}\n- {t: 7.0, vy: -0.2}\n"
+        "- {t: 10.0, vx: -0.2}\n- {t: 12.0}\n"
+    )
+    args = {
+        "policy": str(WALK_POLICY),
+        "mode": "lockstep",
+        "teleop": f"script:{script}",
+        "max_sim_time_s": "14",
+        "record": str(tmp_path / "bag"),
+    }
+    result = launch("sim", args, duration_s=120, run_dir=tmp_path / "run")
+    assert result.exit_code == 0, result.failed
+    summary = summarize(tmp_path / "bag")
+    assert not summary.fell, summary.table()
+    commands = [g.command for g in summary.segments]
+    assert commands == [(0.3, 0.0, 0.0), (0.0, 0.0, 0.8), (0.0, -0.2, 0.0), (-0.2, 0.0, 0.0), (0.0, 0.0, 0.0)]
+    for segment in summary.segments:
+        assert_follows(segment)
+
+
+def launch_in_a_pty(tmp_path, seconds: float) -> tuple[subprocess.Popen, int]:
+    """`physai launch sim ... teleop:=keyboard` with a pty as its terminal; returns (process, pty master)."""
+    master, slave = pty.openpty()
+    args = [
+        f"policy:={WALK_POLICY}",
+        "teleop:=keyboard",
+        f"max_sim_time_s:={seconds}",
+        f"record:={tmp_path / 'bag'}",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "physai.cli", "launch", "sim", *args],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=localhost_env(),
+        cwd=tmp_path,
+    )
+    os.close(slave)
+    return proc, master
+
+
+def test_keyboard_keys_typed_into_physai_launch_walk_the_robot(tmp_path):
+    proc, master = launch_in_a_pty(tmp_path, seconds=14)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "bag").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(4.0)  # the nodes are up and standing
+        os.write(master, b"i")  # forward at 0.5 m/s (teleop_twist_keyboard's default speed)
+        time.sleep(4.0)
+        os.write(master, b"x")  # linear ×0.9 → 0.45 m/s
+        time.sleep(3.0)
+        os.write(master, b"k")  # stop
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+        os.close(master)
+    assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
+    summary = summarize(tmp_path / "bag")
+    assert not summary.fell, summary.table()
+    moving = [g for g in summary.segments if g.command[0] > 0]
+    assert [round(g.command[0], 3) for g in moving] == [0.5, 0.45]
+    for segment in moving:
+        assert_follows(segment)
+
+
+def test_joy_with_the_deadman_held_walks_the_robot(tmp_path, probe):
+    import threading
+
+    from nav_msgs.msg import Odometry
+    from sensor_msgs.msg import Joy
+
+    from physai.ros import qos
+
+    probe.subscribe(Odometry, "/odom", qos.SENSOR)
+    pub = probe.node.create_publisher(Joy, "/joy", qos.SENSOR)
+    args = {"policy": str(WALK_POLICY), "teleop": "joy", "max_sim_time_s": "14", "record": str(tmp_path / "bag")}
+    sent = {"axes": [0.0, 0.0, 0.0, 0.0], "held": 0, "stop": False}
+
+    def joystick() -> None:  # joy_node's 20 Hz, and the operator: hold the deadman with the stick forward
+        began = None
+        while not sent["stop"]:
+            if began is None and probe.received("/odom"):
+                began = time.monotonic()  # the robot is being simulated
+            elapsed = 0.0 if began is None else time.monotonic() - began
+            held = began is not None and 2.0 <= elapsed < 7.0
+            msg = Joy()
+            msg.axes = [0.0, 0.6, 0.0, 0.0]  # left stick forward: 0.6 × 0.5 m/s
+            msg.buttons = [0, 0, 0, 0, int(held)]
+            pub.publish(msg)
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=joystick, daemon=True)
+    thread.start()
+    try:
+        result = launch("sim", args, duration_s=90, run_dir=tmp_path / "run")
+    finally:
+        sent["stop"] = True
+    assert result.exit_code == 0, result.failed
+    summary = summarize(tmp_path / "bag")
+    assert not summary.fell, summary.table()
+    forward = [g for g in summary.segments if g.command[0] > 0]
+    assert [round(g.command[0], 3) for g in forward] == [0.3] and forward[0].duration_s > 4.0
+    assert_follows(forward[0])
+    assert summary.segments[-1].command == (0.0, 0.0, 0.0)  # the release sent one zero command
