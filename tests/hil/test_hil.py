@@ -46,6 +46,22 @@ def test_shipped_policy_keeps_biped_up_for_20s_through_can_with_nothing_illegal_
     assert r["violations"] == []
 
 
+def test_shipped_walking_policy_walks_the_scripted_path_through_can_with_nothing_illegal_on_the_wire():
+    r = run_scenario("walk", "16")
+    print(r)
+    assert r["exit_code"] == 0, r["failed"]
+    assert r["sim_seconds"] >= 15.9 and not r["fell"]
+    assert r["commands_checked"] > 16 * 500 * 12 * 0.8
+    assert r["violations"] == []
+    commands = [tuple(s["command"]) for s in r["segments"]]
+    assert commands == [(0.3, 0.0, 0.0), (0.3, 0.0, 0.6), (0.0, 0.2, 0.0), (-0.2, 0.0, 0.0), (0.0, 0.0, 0.0)]
+    for segment in r["segments"]:  # the measured velocity follows the command (as through sim_node)
+        for axis, (cmd, got) in enumerate(zip(segment["command"], segment["measured"], strict=True)):
+            tolerance = 0.3 if axis == 2 else 0.12
+            assert abs(got - cmd) <= tolerance, (axis, segment)
+            assert abs(cmd) <= tolerance or got * cmd > 0, (axis, segment)
+
+
 @pytest.mark.parametrize(
     ("spec", "motor"),
     [
