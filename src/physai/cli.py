@@ -138,7 +138,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if run_dir is None:
         raise FileNotFoundError(f"no config.yaml in the folders above {checkpoint}; export needs the run's config")
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())["train"]
-    config = TrainConfig(task=saved["task"], robot=saved["robot"], n_envs=1, overrides=saved.get("overrides") or {})
+    config = TrainConfig(
+        task=saved["task"],
+        robot=saved["robot"],
+        n_envs=1,
+        task_config=saved.get("task_config") or "",
+        overrides=saved.get("overrides") or {},
+    )
     contract = make_vec_env(config).contract
     out = Path(args.out) if args.out else checkpoint.with_suffix(".onnx")
     report = export_policy(checkpoint, contract, out)

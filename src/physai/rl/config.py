@@ -77,6 +77,8 @@ class TrainConfig:
     """torch.set_num_threads during training (small MLPs gain nothing from more on a few cores)."""
     checkpoint_every: int = 200_000
     """Save a checkpoint every this many environment steps."""
+    task_config: str = ""
+    """Task YAML: a name under sim_envs/tasks (e.g. walk_g1) or a path; empty: the task's own (walk, balance…)."""
     overrides: dict[str, Any] = field(default_factory=dict)
     """Nested overrides of the task YAML (e.g. {"push": {"enabled": False}})."""
     ppo: PPOSettings = field(default_factory=PPOSettings)

@@ -107,6 +107,7 @@ def make_vec_env(config: TrainConfig) -> BatchVecEnv:
     task = task_type(
         config.robot or task_type.default_robot,
         config.n_envs,
+        config=config.task_config or None,
         overrides=config.overrides or None,
         nthread=config.sim_threads or os.cpu_count(),
     )
