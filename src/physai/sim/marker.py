@@ -1,7 +1,8 @@
 """The marker cube of the `marker_cube` scene: place it, turn its marker face to a camera, read its true pose.
 
 The cube is a mocap body (`scene/target_cube`), so placing it is writing mocap_pos / mocap_quat; its marker
-(`scene/target_marker`, ArUco id 7 of DICT_4X4_50, black square MARKER_SIZE_M wide) is on its +z face.
+(ArUco id 7 of DICT_4X4_50, black square MARKER_SIZE_M wide, centre at the site `scene/target_marker`) is on
+its +z face, drawn with black boxes (`marker_box_geoms` wrote them into sim_envs/scenes/marker_cube.xml).
 """
 
 from __future__ import annotations
@@ -10,11 +11,40 @@ import mujoco
 import numpy as np
 
 MARKER_ID = 7
-"""The marker id the scene's texture carries."""
+"""The marker id the scene's cube carries."""
 MARKER_SIZE_M = 0.06
-"""Edge of the marker's black square (m): 240 of the texture's 320 px on the cube's 0.08 m face."""
+"""Edge of the marker's black square (m) on the cube's 0.08 m face: 6 cells of 0.01 m."""
+CUBE_HALF_M = 0.04
+"""Half the cube's edge (m)."""
 CUBE_BODY = "scene/target_cube"
-MARKER_GEOM = "scene/target_marker"
+MARKER_SITE = "scene/target_marker"
+
+
+def marker_box_geoms(
+    marker_id: int = MARKER_ID, size_m: float = MARKER_SIZE_M, face_m: float = CUBE_HALF_M
+) -> list[str]:
+    """MJCF <geom> lines drawing the marker on a body's +z face at height `face_m`: one black box per run of
+    black cells in a row (6×6 cells: the 4×4 bits and their black border; marker y up = image row 0).
+    """
+    from physai.vision.markers import marker_image
+
+    black = marker_image(marker_id, cells_px=1)[1:-1, 1:-1] == 0
+    cell, lines = size_m / 6, []
+    for r in range(6):
+        c = 0
+        while c < 6:
+            if not black[r, c]:
+                c += 1
+                continue
+            start = c
+            while c < 6 and black[r, c]:
+                c += 1
+            x, y = ((start + c) / 2 - 3) * cell, (2.5 - r) * cell
+            lines.append(
+                f'<geom type="box" size="{(c - start) * cell / 2:.4f} {cell / 2:.4f} 0.0005" '
+                f'pos="{x:.4f} {y:.4f} {face_m + 0.0005:.4f}" material="ink" contype="0" conaffinity="0"/>'
+            )
+    return lines
 
 
 def facing_quat(position: np.ndarray, look_from: np.ndarray) -> np.ndarray:
@@ -43,4 +73,4 @@ def place_marker_cube(
 
 def marker_center(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
     """World position of the marker's centre (m), (3,)."""
-    return data.geom_xpos[model.geom(MARKER_GEOM).id].copy()
+    return data.site_xpos[model.site(MARKER_SITE).id].copy()
