@@ -23,8 +23,10 @@ MARKER_SITE = "scene/target_marker"
 def marker_box_geoms(
     marker_id: int = MARKER_ID, size_m: float = MARKER_SIZE_M, face_m: float = CUBE_HALF_M
 ) -> list[str]:
-    """MJCF <geom> lines drawing the marker on a body's +z face at height `face_m`: one black box per run of
-    black cells in a row (6×6 cells: the 4×4 bits and their black border; marker y up = image row 0).
+    """MJCF <geom> lines drawing the marker on a body's +z face at height `face_m` (m).
+
+    One black box per run of black cells in a row; 6×6 cells (the 4×4 bits and their black border), the
+    marker's y up being the image's row 0.
     """
     from physai.vision.markers import marker_image
 
