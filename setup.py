@@ -57,6 +57,7 @@ setup(
             "sim_node = physai.ros.sim_node:main",
             "policy_node = physai.ros.policy_node:main",
             "teleop_node = physai.ros.teleop_node:main",
+            "perception_node = physai.ros.perception_node:main",
             "recorder_node = physai.ros.recorder_node:main",
             "driver_node = physai.ros.driver_node:main",
             "motor_sim_node = physai.ros.motor_sim_node:main",

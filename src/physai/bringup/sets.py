@@ -107,7 +107,11 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         **node_arguments(SimNodeConfig, "mode", "scene", "seed", "timeout_s", "soft_start_s", "realtime_priority"),
         "loop_cpu": ("auto", LOOP_CPU_HELP),
         **node_arguments(SimNodeConfig, "max_sim_time_s", "push_velocity_m_s", "push_interval_s", "push_schedule"),
-        **node_arguments(SimNodeConfig, "camera", "camera_rate_hz"),
+        **node_arguments(SimNodeConfig, "camera", "camera_rate_hz", "camera_width", "camera_height"),
+        "perception": (
+            "",
+            "aruco: a perception_node publishing the marker target on /target_pose from the camera; empty: none",
+        ),
         **RECORD_ARGUMENTS,
         **RESPAWN_ARGUMENTS,
         **TELEOP_ARGUMENTS,
@@ -133,7 +137,7 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
     },
 }
 """Per set: argument → (default, help). Values given as strings are converted to the default's type."""
-SET_ARGUMENTS = ("policy", "loop_cpu", *RECORD_ARGUMENTS, *RESPAWN_ARGUMENTS, *TELEOP_ARGUMENTS)
+SET_ARGUMENTS = ("policy", "loop_cpu", "perception", *RECORD_ARGUMENTS, *RESPAWN_ARGUMENTS, *TELEOP_ARGUMENTS)
 """Arguments about the set as a whole (which nodes run, where, recorded, respawned); every other argument is a
 node parameter of the same name, with that node's default and docstring (`node_arguments`)."""
 
@@ -162,12 +166,19 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "loop_cpu": args["loop_cpu"],
                 "camera": args["camera"],
                 "camera_rate_hz": args["camera_rate_hz"],
+                "camera_width": args["camera_width"],
+                "camera_height": args["camera_height"],
                 "lockstep_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
                 **_recorder_wait(args, ("/odom", "/joint_states", "/imu/data", "/clock", "/diagnostics")),
             },
             actuator=True,
         )
     ]
+    if args["perception"]:
+        if args["perception"] != "aruco" or not args["camera"]:
+            raise ValueError(f"argument perception:={args['perception']!r}; expected aruco, with camera:=NAME")
+        params = {"robot": args["robot"], "camera": args["camera"]}
+        nodes.append(NodeLaunch("perception_node", "perception_node", "physai.ros.perception_node", params))
     return _policy_and_recorder(args, nodes, "state" if lockstep else "timer")
 
 

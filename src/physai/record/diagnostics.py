@@ -14,6 +14,8 @@ PLANT = "motor_sim_node: plant"
 """The HIL plant: virtual-motor counters, injected faults, loop timing."""
 POLICY = "policy_node: policy"
 """policy_node: commands published, inference latency, staleness."""
+PERCEPTION = "perception_node: target"
+"""perception_node: detections per second, latency, reprojection error, why no target is published."""
 
 
 def driver_motor(joint: str) -> str:

@@ -12,7 +12,6 @@ distortion) in the REP-103 optical frame `<camera>_optical_frame` (z forward, x 
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from sensor_msgs.msg import CameraInfo, Image
 
 from physai.ros import convert, qos
 from physai.sim.render import tracking_camera
+from physai.vision import Intrinsics
 
 MAX_RATE_HZ = 30.0
 """Upper bound of the camera rate (Hz): images are for people and perception, not for the control loop."""
@@ -133,13 +133,12 @@ class CameraPublisher:
 
 
 def camera_info(width: int, height: int, fovy_deg: float, frame_id: str) -> CameraInfo:
-    """The pinhole CameraInfo of a MuJoCo camera: square pixels, principal point at the image centre."""
-    fy = 0.5 * height / math.tan(math.radians(fovy_deg) / 2.0)
-    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    """The pinhole CameraInfo of a MuJoCo camera (physai.vision.Intrinsics.from_fovy), no distortion."""
+    k = Intrinsics.from_fovy(width, height, fovy_deg)
     info = CameraInfo(width=width, height=height, distortion_model="plumb_bob")
     info.header.frame_id = frame_id
     info.d = [0.0] * 5
-    info.k = [fy, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0]
+    info.k = [float(v) for v in k.k.reshape(-1)]
     info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
-    info.p = [fy, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+    info.p = [k.fx, 0.0, k.cx, 0.0, 0.0, k.fy, k.cy, 0.0, 0.0, 0.0, 1.0, 0.0]
     return info

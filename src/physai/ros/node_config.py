@@ -297,3 +297,28 @@ class LaunchMonitorConfig:
     def __post_init__(self) -> None:
         if not self.period_s > 0:
             raise ValueError(f"parameter 'period_s' is {self.period_s!r}; expected seconds > 0")
+
+
+# ---- perception_node -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PerceptionNodeConfig:
+    """Parameters of perception_node."""
+
+    robot: str = "testbed_arm"
+    """Robot name or robot.yaml path (its MJCF places the camera)."""
+    camera: str = "scene_cam"
+    """MJCF camera whose images arrive on /camera/image_raw (fixed to the world or the base)."""
+    marker_id: int = 7
+    """ArUco id (DICT_4X4_50) of the target."""
+    marker_size_m: float = 0.06
+    """Edge of the marker's black square (m)."""
+    max_range_m: float = 3.0
+    """A pose farther than this from the camera (m), or behind it, is implausible and not published."""
+    diagnostics_period_s: float = 0.5
+    """Period of /diagnostics (s)."""
+
+    def __post_init__(self) -> None:
+        if not (self.marker_size_m > 0 and self.max_range_m > 0):
+            raise ValueError(
+                f"marker_size_m {self.marker_size_m!r}, max_range_m {self.max_range_m!r}; expected lengths > 0 m"
+            )

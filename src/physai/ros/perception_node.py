@@ -1,0 +1,144 @@
+"""perception_node: the target's pose from the camera, on /target_pose (geometry_msgs/PoseStamped, base frame).
+
+Subscribes /camera/image_raw (sensor_msgs/Image rgb8, bgr8 or mono8) and /camera/camera_info, finds the
+ArUco marker `marker_id` (physai.vision.detect_markers), and publishes its centre in the robot's base frame
+(frame_id = the robot's base body), stamped with the image's stamp. The camera→base transform comes from the
+robot's MJCF (physai.sim.cameras.camera_in_base). A frame gives no target when camera_info is missing, the
+encoding or size is wrong, the marker is not seen, or the pose is implausible (behind the camera or beyond
+`max_range_m`); then nothing is published, and the reason is on /diagnostics with detections per second,
+latency (image receipt → publish, and the image's age on the node clock) and reprojection error.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from geometry_msgs.msg import PoseStamped
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image
+
+from physai.record import diagnostics
+from physai.robot import RobotSpec
+from physai.ros import convert, qos
+from physai.ros.node_config import PerceptionNodeConfig
+from physai.ros.node_main import run_node
+from physai.ros.params import declare_and_read
+from physai.vision import OPTICAL_FROM_MUJOCO, ImageError, Intrinsics, detect_markers
+
+ENCODINGS = {"rgb8": 3, "bgr8": 3, "mono8": 1}
+"""Image encodings the node reads, with their channels."""
+
+
+def image_array(msg: Image) -> np.ndarray:
+    """The pixels of a sensor_msgs/Image as an rgb8 or mono8 array; ImageError naming what is wrong."""
+    channels = ENCODINGS.get(msg.encoding)
+    if channels is None:
+        raise ImageError(f"encoding {msg.encoding!r} is not supported; expected one of {', '.join(ENCODINGS)}")
+    expected = msg.height * msg.width * channels
+    if msg.step != msg.width * channels or len(msg.data) != expected:
+        raise ImageError(
+            f"image {msg.width}×{msg.height} {msg.encoding} has step {msg.step} and {len(msg.data)} bytes; "
+            f"expected step {msg.width * channels} and {expected} bytes"
+        )
+    pixels = np.frombuffer(bytes(msg.data), dtype=np.uint8)
+    if channels == 1:
+        return pixels.reshape(msg.height, msg.width)
+    pixels = pixels.reshape(msg.height, msg.width, 3)
+    return pixels[..., ::-1] if msg.encoding == "bgr8" else pixels
+
+
+class PerceptionNode(Node):
+    """Publishes /target_pose from the camera; see the module docstring."""
+
+    def __init__(self) -> None:
+        super().__init__("perception_node")
+        self.config = cfg = declare_and_read(self, PerceptionNodeConfig)
+        spec = RobotSpec.load(cfg.robot)
+        from physai.sim.cameras import camera_in_base  # the MJCF's camera placement (MuJoCo, at start-up only)
+
+        pose = camera_in_base(spec, cfg.camera)
+        self.rotation = pose[:3, :3] @ OPTICAL_FROM_MUJOCO.T  # optical frame → base frame
+        self.translation = pose[:3, 3]
+        self.base_frame = spec.base_body
+        self.intrinsics: Intrinsics | None = None
+        self.reason = "waiting for /camera/image_raw"
+        self.published = 0
+        self.frames = 0
+        self.window: list[float] = []  # monotonic times of recent detections (s)
+        self.latency_ms: list[float] = []
+        self.age_ms: list[float] = []
+        self.reprojection_px = float("nan")
+        self.pub = self.create_publisher(PoseStamped, "/target_pose", qos.RELIABLE)
+        self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
+        self.create_subscription(CameraInfo, "/camera/camera_info", self.on_info, qos.SENSOR)
+        self.create_subscription(Image, "/camera/image_raw", self.on_image, qos.SENSOR)
+        self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
+        self.get_logger().info(f"marker {cfg.marker_id} ({cfg.marker_size_m} m) seen by {cfg.camera} → /target_pose")
+
+    def on_info(self, msg: CameraInfo) -> None:
+        """Keep the intrinsics; a K that is not a pinhole leaves them unset, with the reason."""
+        try:
+            self.intrinsics = Intrinsics.from_k(msg.width, msg.height, msg.k)
+        except ValueError as err:
+            self.intrinsics, self.reason = None, str(err)
+
+    def on_image(self, msg: Image) -> None:
+        """Detect, check and publish the target, or record why not."""
+        received = time.monotonic()
+        self.frames += 1
+        if self.intrinsics is None:
+            self.reason = "no camera_info on /camera/camera_info"
+            return
+        try:
+            found = detect_markers(image_array(msg), self.intrinsics, self.config.marker_size_m)
+        except ImageError as err:
+            self.reason = str(err)
+            return
+        target = next((m for m in found if m.id == self.config.marker_id), None)
+        if target is None:
+            self.reason = f"marker {self.config.marker_id} not seen"
+            return
+        distance = float(np.linalg.norm(target.position_m))
+        if target.position_m[2] <= 0 or distance > self.config.max_range_m:
+            self.reason = f"implausible pose: {distance:.2f} m away, z {target.position_m[2]:.2f} m"
+            return
+        position = self.rotation @ target.position_m + self.translation
+        out = PoseStamped()
+        out.header.stamp, out.header.frame_id = msg.header.stamp, self.base_frame
+        out.pose.position.x, out.pose.position.y, out.pose.position.z = (float(v) for v in position)
+        out.pose.orientation.w = 1.0
+        self.pub.publish(out)
+        self.published += 1
+        self.reason = ""
+        self.reprojection_px = target.reprojection_error_px
+        now = time.monotonic()
+        self.window = [t for t in self.window if now - t < 1.0] + [now]
+        self.latency_ms = [*self.latency_ms[-99:], 1000.0 * (now - received)]
+        age = self.get_clock().now().nanoseconds - convert.stamp_to_ns(msg.header.stamp)
+        self.age_ms = [*self.age_ms[-99:], age / 1e6]
+
+    def publish_diagnostics(self) -> None:
+        """Detections per second, latency, reprojection error and why no target is published."""
+        now = time.monotonic()
+        values = {
+            "frames": self.frames,
+            "targets_published": self.published,
+            "detections_per_s": len([t for t in self.window if now - t < 1.0]),
+            "latency_ms_p50": f"{np.median(self.latency_ms):.1f}" if self.latency_ms else "-",
+            "image_age_ms_p50": f"{np.median(self.age_ms):.1f}" if self.age_ms else "-",
+            "reprojection_px": f"{self.reprojection_px:.3f}",
+            "no_target": self.reason or "no",
+        }
+        level = convert.WARN if self.reason else convert.OK
+        status = convert.diagnostic_status(diagnostics.PERCEPTION, level, self.reason or "target", values)
+        self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status]))
+
+
+def main(args: list[str] | None = None) -> None:
+    """Console entry point `perception_node`."""
+    run_node("perception_node", PerceptionNode, args)
+
+
+if __name__ == "__main__":
+    main()

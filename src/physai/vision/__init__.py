@@ -1,0 +1,22 @@
+"""Perception on numpy images, without ROS or MuJoCo: pinhole cameras, ArUco markers and their poses, drawing.
+
+K = Intrinsics.from_fovy(640, 480, fovy_deg=50.0)
+for marker in detect_markers(rgb, K, marker_size_m=0.06):
+    marker.id, marker.position_m, marker.reprojection_error_px     # optical frame: z forward, x right, y down
+"""
+
+from physai.vision.camera import OPTICAL_FROM_MUJOCO, Intrinsics, to_optical
+from physai.vision.draw import draw_detections
+from physai.vision.markers import MARKER_DICTIONARY, ImageError, MarkerDetection, detect_markers, marker_image
+
+__all__ = [
+    "MARKER_DICTIONARY",
+    "OPTICAL_FROM_MUJOCO",
+    "ImageError",
+    "Intrinsics",
+    "MarkerDetection",
+    "detect_markers",
+    "draw_detections",
+    "marker_image",
+    "to_optical",
+]

@@ -1,0 +1,122 @@
+"""perception_node over real rclpy: sim_node's camera images of the marker cube → /target_pose in the base frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from physai.bringup.launcher import launch
+from physai.record import diagnostics as status_names
+
+pytestmark = pytest.mark.ros
+
+
+def marker_truth_in_base() -> np.ndarray:
+    import mujoco
+
+    from physai.robot import RobotSpec
+    from physai.sim.marker import marker_center
+    from physai.sim.mjcf import build_model
+
+    spec = RobotSpec.load("testbed_arm")
+    model = build_model(spec, "marker_cube")
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    base = model.body(spec.base_body).id
+    return data.xmat[base].reshape(3, 3).T @ (marker_center(model, data) - data.xpos[base])
+
+
+def test_target_pose_from_the_scene_camera(tmp_path, probe):
+    from diagnostic_msgs.msg import DiagnosticArray
+    from geometry_msgs.msg import PoseStamped
+
+    from physai.ros import qos
+
+    probe.subscribe(PoseStamped, "/target_pose", qos.RELIABLE)
+    probe.subscribe(DiagnosticArray, "/diagnostics", qos.RELIABLE)
+    args = {
+        "robot": "testbed_arm",
+        "scene": "marker_cube",
+        "camera": "scene_cam",
+        "camera_width": "640",
+        "camera_height": "480",
+        "perception": "aruco",
+        "max_sim_time_s": "6",
+    }
+    result = launch("sim", args, duration_s=60, run_dir=tmp_path / "run")  # the probe listens meanwhile
+    assert result.exit_code == 0, result.failed
+    poses = [m for _, m in probe.received("/target_pose")]
+    assert len(poses) >= 20  # ~10 Hz camera over most of 6 s
+    assert {m.header.frame_id for m in poses} == {"base_link"}  # the robot's base body
+    got = np.array([[m.pose.position.x, m.pose.position.y, m.pose.position.z] for m in poses])
+    error_mm = 1000 * np.linalg.norm(got - marker_truth_in_base(), axis=1)
+    assert np.median(error_mm) <= 5.0, error_mm
+    statuses = [
+        {kv.key: kv.value for kv in s.values}
+        for _, msg in probe.received("/diagnostics")
+        for s in msg.status
+        if s.name == status_names.PERCEPTION
+    ]
+    assert statuses and int(statuses[-1]["targets_published"]) >= 5
+
+
+def test_bad_frames_publish_no_target_and_say_why(probe):
+    import subprocess
+    import sys
+    import time
+
+    from diagnostic_msgs.msg import DiagnosticArray
+    from geometry_msgs.msg import PoseStamped
+    from sensor_msgs.msg import CameraInfo, Image
+
+    from physai.bringup.launcher import localhost_env
+    from physai.ros import qos
+    from physai.ros.camera import camera_info
+
+    probe.subscribe(PoseStamped, "/target_pose", qos.RELIABLE)
+    probe.subscribe(DiagnosticArray, "/diagnostics", qos.RELIABLE)
+    pub_image = probe.node.create_publisher(Image, "/camera/image_raw", qos.SENSOR)
+    pub_info = probe.node.create_publisher(CameraInfo, "/camera/camera_info", qos.SENSOR)
+    node = subprocess.Popen(
+        [sys.executable, "-m", "physai.ros.perception_node", "--ros-args", "-p", "diagnostics_period_s:=0.1"],
+        env=localhost_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+    def reason() -> str:
+        last = [
+            {kv.key: kv.value for kv in s.values}
+            for _, msg in probe.received("/diagnostics")
+            for s in msg.status
+            if s.name == status_names.PERCEPTION
+        ]
+        return last[-1]["no_target"] if last else ""
+
+    def frame(encoding: str = "rgb8", fill: int = 0, width: int = 640, height: int = 480) -> Image:
+        channels = 1 if encoding == "mono8" else 3
+        msg = Image(width=width, height=height, encoding=encoding, step=width * channels)
+        msg.data = bytes([fill]) * (width * height * channels)
+        return msg
+
+    def expect(publish, text: str) -> None:
+        def seen() -> bool:
+            publish()
+            time.sleep(0.05)
+            return text in reason()
+
+        probe.wait_for(f"reason {text!r}", seen, 30)
+
+    try:
+        probe.wait_for("perception_node", lambda: pub_image.get_subscription_count() > 0, 60)
+        expect(lambda: pub_image.publish(frame()), "no camera_info")
+        info = camera_info(640, 480, 50.0, "scene_cam_optical_frame")
+        expect(lambda: (pub_info.publish(info), pub_image.publish(frame())), "marker 7 not seen")  # a black frame
+        expect(lambda: pub_image.publish(frame("rgba16")), "encoding 'rgba16' is not supported")
+        expect(lambda: pub_image.publish(frame(width=320, height=240)), "320×240; the camera is 640×480")
+        expect(lambda: pub_image.publish(frame(fill=255)), "marker 7 not seen")  # a white wall: out of view
+        assert node.poll() is None  # still running
+        assert probe.received("/target_pose") == []  # no made-up target, ever
+    finally:
+        node.terminate()
+        node.communicate(timeout=20)
