@@ -144,3 +144,58 @@ def test_joy_with_the_deadman_held_walks_the_robot(tmp_path, probe):
     assert [round(g.command[0], 3) for g in forward] == [0.3] and forward[0].duration_s > 4.0
     assert_follows(forward[0])
     assert summary.segments[-1].command == (0.0, 0.0, 0.0)  # the release sent one zero command
+
+
+def test_policy_node_clamps_cmd_vel_to_the_trained_ranges(probe):
+    import math
+
+    from diagnostic_msgs.msg import DiagnosticArray
+    from geometry_msgs.msg import Twist
+
+    from physai.contract import read_from_onnx
+    from physai.record import diagnostics as status_names
+    from physai.ros import qos
+
+    ranges = read_from_onnx(WALK_POLICY).command_ranges
+    probe.subscribe(DiagnosticArray, "/diagnostics", qos.RELIABLE)
+    pub = probe.node.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
+    node = subprocess.Popen(
+        [sys.executable, "-m", "physai.ros.policy_node", "--ros-args", "-p", f"policy:={WALK_POLICY}",
+         "-p", "diagnostics_period_s:=0.1"],
+        env=localhost_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+    def policy_status() -> dict:
+        found = [
+            {kv.key: kv.value for kv in s.values}
+            for _, msg in probe.received("/diagnostics")
+            for s in msg.status
+            if s.name == status_names.POLICY
+        ]
+        return found[-1] if found else {}
+
+    def send(vx: float, vy: float, yaw: float) -> None:
+        msg = Twist()
+        msg.linear.x, msg.linear.y, msg.angular.z = vx, vy, yaw
+        pub.publish(msg)
+
+    try:
+        probe.wait_for("policy_node on /cmd_vel", lambda: pub.get_subscription_count() > 0, 60)
+        expected = f"{ranges[0][1]:.3f} {ranges[1][0]:.3f} {0.2:.3f}"
+        probe.wait_for(
+            "the clamped command", lambda: (send(3.0, -2.0, 0.2), policy_status().get("cmd_vel") == expected)[1], 20
+        )
+        time.sleep(0.5)  # the last clamped messages are counted and reported
+        clamped = int(policy_status()["cmd_vel_clamped"])
+        assert clamped >= 1
+        send(math.nan, 0.0, 0.0)  # ignored: the last valid command stays
+        probe.wait_for(
+            "a fresh status",
+            lambda: (send(0.1, 0.0, 0.0), policy_status().get("cmd_vel") == "0.100 0.000 0.000")[1],
+            20,
+        )
+        assert int(policy_status()["cmd_vel_clamped"]) == clamped  # in range: not counted
+    finally:
+        node.terminate()
+        out, _ = node.communicate(timeout=20)
+    assert b"clamped to" in out  # and said on the console
