@@ -57,6 +57,16 @@ class Probe:
         self.node.destroy_node()
 
 
+def statuses(probe: Probe, name: str) -> list[dict[str, str]]:
+    """Key/values of every /diagnostics status called `name` received so far, oldest first."""
+    return [
+        {kv.key: kv.value for kv in status.values}
+        for _, msg in probe.received("/diagnostics")
+        for status in msg.status
+        if status.name == name
+    ]
+
+
 def guard_statuses(probe: Probe) -> list[tuple[float, dict[str, str]]]:
     """(receive time, key/values) of every sim_node safety diagnostic received so far."""
     return [

@@ -7,6 +7,7 @@ import pytest
 
 from physai.bringup.launcher import launch
 from physai.record import diagnostics as status_names
+from tests.ros.rosprobe import statuses
 
 pytestmark = pytest.mark.ros
 
@@ -51,13 +52,8 @@ def test_target_pose_from_the_scene_camera(tmp_path, probe):
     got = np.array([[m.pose.position.x, m.pose.position.y, m.pose.position.z] for m in poses])
     error_mm = 1000 * np.linalg.norm(got - marker_truth_in_base(), axis=1)
     assert np.median(error_mm) <= 5.0, error_mm
-    statuses = [
-        {kv.key: kv.value for kv in s.values}
-        for _, msg in probe.received("/diagnostics")
-        for s in msg.status
-        if s.name == status_names.PERCEPTION
-    ]
-    assert statuses and int(statuses[-1]["targets_published"]) >= 5
+    found = statuses(probe, status_names.PERCEPTION)
+    assert found and int(found[-1]["targets_published"]) >= 5
 
 
 def test_bad_frames_publish_no_target_and_say_why(probe):
@@ -85,13 +81,8 @@ def test_bad_frames_publish_no_target_and_say_why(probe):
     )
 
     def reason() -> str:
-        last = [
-            {kv.key: kv.value for kv in s.values}
-            for _, msg in probe.received("/diagnostics")
-            for s in msg.status
-            if s.name == status_names.PERCEPTION
-        ]
-        return last[-1]["no_target"] if last else ""
+        found = statuses(probe, status_names.PERCEPTION)
+        return found[-1]["no_target"] if found else ""
 
     def frame(encoding: str = "rgb8", fill: int = 0, width: int = 640, height: int = 480) -> Image:
         channels = 1 if encoding == "mono8" else 3

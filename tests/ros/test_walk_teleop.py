@@ -17,7 +17,7 @@ import pytest
 
 from physai.bringup.launcher import launch, localhost_env
 from physai.record.summary import summarize
-from tests.ros.rosprobe import ROOT
+from tests.ros.rosprobe import ROOT, statuses
 
 pytestmark = pytest.mark.ros
 
@@ -166,12 +166,7 @@ def test_policy_node_clamps_cmd_vel_to_the_trained_ranges(probe):
     )  # fmt: skip
 
     def policy_status() -> dict:
-        found = [
-            {kv.key: kv.value for kv in s.values}
-            for _, msg in probe.received("/diagnostics")
-            for s in msg.status
-            if s.name == status_names.POLICY
-        ]
+        found = statuses(probe, status_names.POLICY)
         return found[-1] if found else {}
 
     def send(vx: float, vy: float, yaw: float) -> None:
