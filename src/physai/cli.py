@@ -301,6 +301,48 @@ def _cmd_bench_driver(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_vision_calibrate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from physai.robot import RobotSpec
+    from physai.sim.calibration_board import BOARD_INNER, SQUARE_M, render_board_views
+    from physai.sim.mjcf import build_model
+    from physai.vision import Intrinsics
+    from physai.vision.calibration import calibrate, intrinsics_errors
+
+    spec = RobotSpec.load(args.robot)
+    if args.k:
+        values = [float(v) for v in args.k.split(",")]
+        if len(values) != 4:
+            raise ValueError(f"--k {args.k!r}: expected FX,FY,CX,CY (pixels)")
+        fx, fy, cx, cy = values
+        published = Intrinsics(args.width, args.height, fx, fy, cx, cy)
+    else:
+        model = build_model(spec)
+        fovy = float(model.cam_fovy[model.camera(args.camera).id])
+        published = Intrinsics.from_fovy(args.width, args.height, fovy)  # what sim_node's camera_info says
+    images = render_board_views(spec, args.camera, args.width, args.height, args.views, seed=args.seed)
+    result = calibrate(images, BOARD_INNER, SQUARE_M)
+    errors = intrinsics_errors(result.intrinsics, published)
+    rows = [
+        [n, f"{getattr(published, n):.2f}", f"{getattr(result.intrinsics, n):.2f}", f"{100 * e:.2f} %"]
+        for n, e in errors.items()
+    ]
+    print(
+        f"{args.camera} of {spec.name}, {args.width}×{args.height}: board found in {result.views} of {args.views} views"
+    )
+    _print_table(["", "published", "recovered", "difference"], rows)
+    print(f"distortion {np.round(result.distortion, 4).tolist()}, RMS reprojection {result.rms_px:.3f} px")
+    bad = [f"{n} differs by {100 * e:.1f} %" for n, e in errors.items() if e > args.tolerance]
+    if result.rms_px >= 0.5:
+        bad.append(f"RMS reprojection {result.rms_px:.2f} px ≥ 0.5 px")
+    if bad:
+        print(f"camera_info does not match the images: {'; '.join(bad)} (tolerance {100 * args.tolerance:g} %)")
+        return 1
+    print(f"camera_info matches the images (within {100 * args.tolerance:g} %)")
+    return 0
+
+
 def _overrides(items: Sequence[str]) -> dict:
     """Nested dict from `a.b=value` items; values parsed as YAML (numbers, lists, booleans)."""
     from physai.values import parse_value
@@ -491,6 +533,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_sweep)
 
     from physai.bringup.sets import LAUNCH_ARGUMENTS
+
+    vision = sub.add_parser("vision", help="camera tools").add_subparsers(dest="vision", required=True)
+    p = vision.add_parser(
+        "calibrate",
+        help="calibrate a robot's camera from rendered checkerboard views and check its camera_info",
+        description="Renders a 7×5-corner checkerboard (0.03 m squares) at random poses in front of CAMERA, runs "
+        "OpenCV findChessboardCorners + calibrateCamera, and prints the recovered fx, fy, cx, cy, distortion and RMS "
+        "reprojection error against the published intrinsics (the ones sim_node's camera_info carries, or --k). "
+        "Exit code 1 when they differ by more than --tolerance or the RMS is 0.5 px or more: a wrong camera_info.",
+    )
+    p.add_argument("--robot", default="testbed_arm", help="robot name or robot.yaml (default: %(default)s)")
+    p.add_argument("--camera", default="scene_cam", help="MJCF camera (default: %(default)s)")
+    p.add_argument("--width", type=int, default=640, help="image width, pixels (default: %(default)s)")
+    p.add_argument("--height", type=int, default=480, help="image height, pixels (default: %(default)s)")
+    p.add_argument("--views", type=int, default=25, help="board poses rendered (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the board poses (default: %(default)s)")
+    p.add_argument("--k", metavar="FX,FY,CX,CY", help="intrinsics to check instead of the published ones (pixels)")
+    p.add_argument("--tolerance", type=float, default=0.01, help="relative tolerance (default: %(default)s = 1 %%)")
+    p.set_defaults(handler=_cmd_vision_calibrate)
 
     launch = sub.add_parser(
         "launch",
