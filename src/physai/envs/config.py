@@ -169,7 +169,7 @@ class WalkRewardWeights:
     tracking_lin_vel: float = 1.0
     """exp(−|v_xy − v*_xy|²/σ) of the base velocity, σ = `tracking_sigma`."""
     tracking_ang_vel: float = 0.5
-    """exp(−(ω_z − ω*_z)²/σ) of the yaw rate."""
+    """exp(−(ω_z − ω*_z)²/σ_yaw) of the yaw rate, σ_yaw = `tracking_sigma_yaw`."""
     lin_vel_z: float = -2.0
     """v_z² of the base (m²/s²)."""
     ang_vel_xy: float = -0.05
@@ -279,7 +279,9 @@ class WalkConfig:
     """Name substrings of the joints the policy drives (e.g. [hip, knee, ankle]: a G1's legs); empty: all.
     The others are held at their default pose with their robot.yaml gains (the contract's held_joints)."""
     tracking_sigma: float = 0.1
-    """σ of the tracking kernels exp(−err²/σ) ((m/s)² and (rad/s)²)."""
+    """σ of the linear-velocity tracking kernel exp(−|err|²/σ) ((m/s)²)."""
+    tracking_sigma_yaw: float = 0.5
+    """σ of the yaw-rate tracking kernel ((rad/s)²): wide enough that a 1 rad/s error still has a gradient."""
     commands: CommandConfig = CommandConfig()
     """Velocity command ranges and resampling."""
     gait: GaitConfig = GaitConfig()
@@ -405,7 +407,7 @@ def _check(config: Any, source: str, prefix: str) -> None:
         ):
             raise TaskConfigError(source, where, list(value), "[low, high] with low ≤ high")
         positive = ("episode_length_s", "control_dt_s", "physics_dt_s", "distance_sigma_m", "success_tolerance_m")
-        if f.name in (*positive, "tracking_sigma", "resample_interval_s", "frequency_hz") and value <= 0:
+        if f.name in (*positive, "tracking_sigma", "tracking_sigma_yaw", "resample_interval_s", "frequency_hz") and value <= 0:
             raise TaskConfigError(source, where, value, "a number > 0")
     fractions = ("standing_fraction", "stance_fraction")
     for name in fractions:

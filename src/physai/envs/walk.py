@@ -85,7 +85,7 @@ def walk_reward_terms(
     gravity = projected_gravity(state.imu_quat)
     raw = {
         "tracking_lin_vel": rewards.tracking(rewards.squared(lin[..., :2] - command[..., :2]), config.tracking_sigma),
-        "tracking_ang_vel": rewards.tracking((gyro[..., 2] - command[..., 2]) ** 2, config.tracking_sigma),
+        "tracking_ang_vel": rewards.tracking((gyro[..., 2] - command[..., 2]) ** 2, config.tracking_sigma_yaw),
         "lin_vel_z": lin[..., 2] ** 2,
         "ang_vel_xy": rewards.squared(gyro[..., :2]),
         "orientation": rewards.squared(gravity[..., :2]),
