@@ -289,6 +289,13 @@ def _cmd_bench_ros(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_vision(args: argparse.Namespace) -> int:
+    from physai.bench import vision
+
+    vision.run(frames=args.frames, seconds=args.seconds, json_path=args.json)
+    return 0
+
+
 def _cmd_bench_driver(args: argparse.Namespace) -> int:
     from physai.bench import driver
 
@@ -443,6 +450,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="timed repeats per variant (default: %(default)s)")
     p.add_argument("--json", help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_train)
+
+    p = bench_sub.add_parser(
+        "vision",
+        help="per-frame render and ArUco detection time (320x240, 640x480), and image → /target_pose through ROS",
+        description="Renders the marker cube from testbed_arm's scene_cam at random placements, times rendering, "
+        "RGB→gray (the baseline) and physai.vision.detect_markers per frame (p50/p99 ms), then runs sim_node + "
+        "perception_node and reports perception_node's image → /target_pose latency and image age.",
+    )
+    p.add_argument("--frames", type=int, default=100, help="frames per resolution (default: %(default)s)")
+    p.add_argument("--seconds", type=float, default=6.0, help="sim seconds of the ROS run (default: %(default)s)")
+    p.add_argument("--json", help="write the report here as JSON")
+    p.set_defaults(handler=_cmd_bench_vision)
 
     p = sub.add_parser(
         "sim2sim",

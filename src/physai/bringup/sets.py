@@ -177,7 +177,7 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
     if args["perception"]:
         if args["perception"] != "aruco" or not args["camera"]:
             raise ValueError(f"argument perception:={args['perception']!r}; expected aruco, with camera:=NAME")
-        params = {"robot": args["robot"], "camera": args["camera"]}
+        params = {"robot": args["robot"], "camera": args["camera"], "use_sim_time": True}  # images carry sim time
         nodes.append(NodeLaunch("perception_node", "perception_node", "physai.ros.perception_node", params))
     return _policy_and_recorder(args, nodes, "state" if lockstep else "timer")
 

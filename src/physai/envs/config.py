@@ -407,7 +407,10 @@ def _check(config: Any, source: str, prefix: str) -> None:
         ):
             raise TaskConfigError(source, where, list(value), "[low, high] with low ≤ high")
         positive = ("episode_length_s", "control_dt_s", "physics_dt_s", "distance_sigma_m", "success_tolerance_m")
-        if f.name in (*positive, "tracking_sigma", "tracking_sigma_yaw", "resample_interval_s", "frequency_hz") and value <= 0:
+        if (
+            f.name in (*positive, "tracking_sigma", "tracking_sigma_yaw", "resample_interval_s", "frequency_hz")
+            and value <= 0
+        ):
             raise TaskConfigError(source, where, value, "a number > 0")
     fractions = ("standing_fraction", "stance_fraction")
     for name in fractions:
