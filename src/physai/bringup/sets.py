@@ -85,6 +85,10 @@ TELEOP_ARGUMENTS: dict[str, tuple[Any, str]] = {
 RECORD_ARGUMENTS: dict[str, tuple[Any, str]] = {
     "record": ("", "bag directory to record every topic into (rosbag2 MCAP; x.mcap: the bag x); empty: none"),
     "record_topics": ("", "comma-separated topics to record (empty: all physai topics but the camera)"),
+    "record_compressed": (
+        False,
+        "store /camera/image_raw as JPEG sensor_msgs/CompressedImage on /camera/image_raw/compressed",
+    ),
 }
 """Launch arguments of every set: a recorder_node when `record` is given."""
 
@@ -217,7 +221,7 @@ def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigg
     if args["teleop"]:
         nodes.append(_teleop(args["teleop"], bool(args.get("sim_time"))))
     if args["record"]:
-        params = {"bag": args["record"], "topics": args["record_topics"]}
+        params = {"bag": args["record"], "topics": args["record_topics"], "compress_images": args["record_compressed"]}
         nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
     return nodes
 

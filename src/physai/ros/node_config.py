@@ -273,8 +273,15 @@ class RecorderNodeConfig:
     """Comma-separated topics of TOPICS or CAMERA_TOPICS to record ("" = all of TOPICS)."""
     poll_period_s: float = 0.005
     """How often waiting messages are taken (s); also the resolution of their receive times."""
+    compress_images: bool = False
+    """Store /camera/image_raw as sensor_msgs/CompressedImage JPEG on /camera/image_raw/compressed
+    (image_transport's compressed convention) instead of raw rgb8: ~20× smaller bags."""
+    jpeg_quality: int = 90
+    """JPEG quality of compressed images (1–100)."""
 
     def __post_init__(self) -> None:
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ValueError(f"parameter 'jpeg_quality' is {self.jpeg_quality}; expected 1–100")
         if not self.bag:
             raise ValueError("parameter 'bag' is empty; expected a directory path for the recording")
         unknown = [t for t in self.selected() if t not in RECORDABLE]

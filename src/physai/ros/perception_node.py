@@ -21,31 +21,11 @@ from sensor_msgs.msg import CameraInfo, Image
 from physai.record import diagnostics
 from physai.robot import RobotSpec
 from physai.ros import convert, qos
+from physai.ros.images import image_array
 from physai.ros.node_config import PerceptionNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.vision import OPTICAL_FROM_MUJOCO, ImageError, Intrinsics, detect_markers
-
-ENCODINGS = {"rgb8": 3, "bgr8": 3, "mono8": 1}
-"""Image encodings the node reads, with their channels."""
-
-
-def image_array(msg: Image) -> np.ndarray:
-    """The pixels of a sensor_msgs/Image as an rgb8 or mono8 array; ImageError naming what is wrong."""
-    channels = ENCODINGS.get(msg.encoding)
-    if channels is None:
-        raise ImageError(f"encoding {msg.encoding!r} is not supported; expected one of {', '.join(ENCODINGS)}")
-    expected = msg.height * msg.width * channels
-    if msg.step != msg.width * channels or len(msg.data) != expected:
-        raise ImageError(
-            f"image {msg.width}×{msg.height} {msg.encoding} has step {msg.step} and {len(msg.data)} bytes; "
-            f"expected step {msg.width * channels} and {expected} bytes"
-        )
-    pixels = np.frombuffer(bytes(msg.data), dtype=np.uint8)
-    if channels == 1:
-        return pixels.reshape(msg.height, msg.width)
-    pixels = pixels.reshape(msg.height, msg.width, 3)
-    return pixels[..., ::-1] if msg.encoding == "bgr8" else pixels
 
 
 class PerceptionNode(Node):

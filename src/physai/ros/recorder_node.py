@@ -5,7 +5,8 @@ queue, which matches both reliable and best-effort publishers. They are polled (
 loop in the node's own thread takes every waiting message each `poll_period_s` and stamps it with its take
 time, so ~2,000 messages/s cost a C call each instead of an executor pass each (which on a 2-core machine
 took CPU time the control nodes need). The loop also flushes the open chunk every second, so a killed run
-loses at most about a second.
+loses at most about a second. With `compress_images`, camera images are stored as JPEG CompressedImage on
+/camera/image_raw/compressed (physai.ros.images): the one topic that is deserialized and re-encoded.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from physai.ros.node_config import RECORDABLE, RecorderNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all
+
+IMAGE_TOPIC = "/camera/image_raw"
+COMPRESSED_TOPIC = "/camera/image_raw/compressed"
+"""image_transport's name for the compressed stream of IMAGE_TOPIC."""
+COMPRESSED_TYPE = "sensor_msgs/msg/CompressedImage"
 
 
 def message_class(type_name: str) -> type:
@@ -43,6 +49,7 @@ class RecorderNode(Node):
         self.config = declare_and_read(self, RecorderNodeConfig)
         self.recorder = McapRecorder(self.config.bag)
         self.subscriptions_by_topic: list[tuple[str, str, Subscription]] = []
+        self.skipped_images = 0
         for topic in self.config.selected():
             type_name = RECORDABLE[topic]
             latched = topic == "/estop"
@@ -66,8 +73,30 @@ class RecorderNode(Node):
         """Write every message waiting on every subscription (CDR bytes, stamped now); flush when due."""
         for topic, type_name, sub in self.subscriptions_by_topic:
             for data in take_all(sub):
+                if topic == IMAGE_TOPIC and self.config.compress_images:
+                    topic_out, type_out, data = self.compress(data)
+                    if data is None:
+                        continue
+                    self.recorder.add(topic_out, type_out, data, time.time_ns())
+                    continue
                 self.recorder.add(topic, type_name, data, time.time_ns())
         self.recorder.flush_if_due()
+
+    def compress(self, data: bytes) -> tuple[str, str, bytes | None]:
+        """(topic, type, CDR bytes) of the JPEG CompressedImage of one raw Image; None bytes for a bad image."""
+        from rclpy.serialization import deserialize_message, serialize_message
+        from sensor_msgs.msg import Image
+
+        from physai.ros.images import compressed_image_msg
+        from physai.vision import ImageError
+
+        try:
+            out = compressed_image_msg(deserialize_message(data, Image), self.config.jpeg_quality)
+        except ImageError as err:
+            self.skipped_images += 1
+            self.get_logger().warning(f"image not recorded: {err}", throttle_duration_sec=5.0)
+            return COMPRESSED_TOPIC, COMPRESSED_TYPE, None
+        return COMPRESSED_TOPIC, COMPRESSED_TYPE, serialize_message(out)
 
     def close(self) -> None:
         """Take what is still waiting, then finalize the bag (summary, footer, metadata.yaml)."""
