@@ -277,6 +277,12 @@ def _cmd_record(args: argparse.Namespace) -> int:
         info = bag_info(args.bag)
         print(info)
         return 0
+    if args.video:
+        from physai.ros.images import bag_camera_video
+
+        frames = bag_camera_video(args.bag, args.video, overlay=args.overlay)
+        print(f"video: {args.video} ({frames} camera frames{', detections drawn' if args.overlay else ''})")
+        return 0
     from physai.bringup.launcher import launch_single
 
     return launch_single("recorder_node", "physai.ros.recorder_node", {"bag": args.bag}, duration_s=args.duration)
@@ -595,6 +601,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bag", help="bag directory to create (or to inspect with --info)")
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     p.add_argument("--info", action="store_true", help="print topics, counts and duration of an existing bag")
+    p.add_argument("--video", metavar="MP4", help="write the bag's camera images (raw or compressed) to this MP4")
+    p.add_argument("--overlay", action="store_true", help="with --video: draw the ArUco detections on the frames")
     p.set_defaults(handler=_cmd_record)
 
     p = sub.add_parser("export", help="export a training checkpoint to ONNX with its contract")

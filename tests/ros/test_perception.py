@@ -145,3 +145,26 @@ def test_camera_images_recorded_as_jpeg_open_in_rosbags_and_our_reader(tmp_path)
         assert connections and connections[0].msgtype == "sensor_msgs/msg/CompressedImage"
         decoded = [reader.deserialize(raw, c.msgtype) for c, _, raw in reader.messages(connections=connections)]
         assert len(decoded) == len(frames) and bytes(decoded[-1].data) == bytes(frames[-1].data)
+
+    # physai record --video --overlay: the detections are drawn on the recorded frames
+    import imageio.v2 as imageio
+
+    from physai.cli import main
+    from physai.vision import Intrinsics, detect_markers
+
+    plain, drawn = tmp_path / "plain.mp4", tmp_path / "overlay.mp4"
+    assert main(["record", str(bag), "--video", str(plain)]) == 0
+    assert main(["record", str(bag), "--video", str(drawn), "--overlay"]) == 0
+    first_plain, first_drawn = imageio.get_reader(plain).get_data(0), imageio.get_reader(drawn).get_data(0)
+    marker = detect_markers(first_plain, Intrinsics.from_fovy(640, 480, 50.0), 0.06)[0]
+    u, v = marker.corners_px.mean(axis=0).round().astype(int)
+    top = int(marker.corners_px[:, 1].min().round())
+    u0 = int(marker.corners_px[0, 0].round())
+
+    def green(img, x, y) -> bool:
+        patch = img[y - 2 : y + 3, x - 2 : x + 3].reshape(-1, 3).astype(int)
+        return bool(((patch[:, 1] > 150) & (patch[:, 0] < 120) & (patch[:, 2] < 120)).any())
+
+    assert green(first_drawn, u0, int(marker.corners_px[0, 1].round()))  # the outline at the first corner
+    assert not green(first_plain, u0, int(marker.corners_px[0, 1].round()))
+    assert first_plain.shape == (480, 640, 3) and 0 < top < v < 480 and 0 < u < 640
