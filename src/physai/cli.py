@@ -157,7 +157,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     report = evaluate(
         args.policy, args.task, episodes=args.episodes, seed=args.seed, robot=args.robot, video=args.video,
-        overrides=_overrides(args.set) or None, commands=args.commands, plot=args.plot,
+        overrides=_overrides(args.set) or None, commands=args.commands, plot=args.plot, target_from=args.target_from,
     )  # fmt: skip
     print(report.table())
     if args.json:
@@ -631,6 +631,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="Walk: YAML timeline [{t, vx, vy, yaw_rate}, ...] replacing the random commands",
     )
     p.add_argument("--plot", metavar="PNG", help="Walk: commanded vs measured velocity and gait diagram of episode 0")
+    p.add_argument(
+        "--target-from",
+        choices=("truth", "vision"),
+        default="truth",
+        help="Reach: the policy's target from the simulator, or from scene_cam through physai.vision (the marker "
+        "cube put on the target)",
+    )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override")
     p.set_defaults(handler=_cmd_eval)
     return parser

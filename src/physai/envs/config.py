@@ -251,6 +251,13 @@ class ReachConfig:
     """Length scale σ of the distance shaping exp(−d/σ) (m)."""
     terminate_on_success: bool = False
     """End the episode (terminated) on the first success."""
+    target_camera: str = ""
+    """MJCF camera whose image gives the policy its target (scene marker_cube: the cube's marker is put on the
+    sampled target and its detected centre is observed); empty: the policy observes the sampled target."""
+    camera_width: int = 640
+    """Width of the target camera's image (pixels)."""
+    camera_height: int = 480
+    """Height of the target camera's image (pixels)."""
     rewards: ReachRewardWeights = ReachRewardWeights()
     """Reward weights."""
     randomization: RandomizationConfig = RandomizationConfig()
@@ -376,6 +383,10 @@ def _convert(hint: Any, value: Any, source: str, where: str) -> Any:
         return value
     if hint in (int, float):
         return _number(value, source, where, hint)
+    if hint is str:
+        if not isinstance(value, str):
+            raise TaskConfigError(source, where, value, "a string")
+        return value
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin is tuple:
         if not isinstance(value, (list, tuple)):

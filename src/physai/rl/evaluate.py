@@ -77,6 +77,12 @@ class EvalReport:
     """Walk: touchdowns per foot per second (Hz)."""
     plot: str | None = None
     """Walk: PNG of episode 0 (commanded vs measured velocity, gait diagram), or None."""
+    target_from: str = "truth"
+    """Reach: where the policy's target came from: "truth" (the sampled target) or "vision" (the camera)."""
+    target_detection_rate: float | None = None
+    """Reach from vision: fraction of episodes whose marker was detected."""
+    target_error_m: float | None = None
+    """Reach from vision: mean distance between the detected and the true target (m)."""
     video: str | None = None
     """MP4 of episode 0, or None (not asked for, or the env cannot be rendered)."""
     video_frames: int = 0
@@ -123,6 +129,14 @@ class EvalReport:
             rows.append(("step frequency", f"{self.step_frequency_hz:.2f} Hz"))
         if self.plot is not None:
             rows.append(("plot", self.plot))
+        if self.target_detection_rate is not None:
+            rows.append(
+                (
+                    "target from",
+                    f"vision: detected in {self.target_detection_rate:.0%} of episodes, "
+                    f"mean error {1000 * (self.target_error_m or 0):.1f} mm",
+                )
+            )
         if self.video is not None:
             rows.append(("video", f"{self.video} ({self.video_frames} frames)"))
         width = max(len(name) for name, _ in rows)
@@ -145,6 +159,7 @@ def evaluate(
     video_size: tuple[int, int] = (640, 480),
     commands: str | os.PathLike | None = None,
     plot: str | os.PathLike | None = None,
+    target_from: str = "truth",
 ) -> EvalReport:
     """Run `episodes` deterministic episodes of the policy file in env `task` and summarise them.
 
@@ -161,6 +176,8 @@ def evaluate(
         commands: Walk: YAML timeline of (t, vx, vy, yaw rate) (physai.control.teleop.CommandTimeline) that
             replaces the random commands in every episode.
         plot: Walk: PNG path for episode 0's commanded vs measured velocity and gait diagram.
+        target_from: Reach: "truth" or "vision" (the marker cube on the target, seen by scene_cam at 640×480
+            through physai.vision: the camera pipeline of perception_node, without ROS).
 
     Raises:
         ContractMismatch: the file's contract does not fit the robot or differs from the env's contract.
@@ -174,6 +191,11 @@ def evaluate(
     policy = OnnxPolicy(policy_path)
     contract = policy.contract
     kwargs: dict[str, Any] = {"robot": robot or contract.robot}
+    if target_from not in ("truth", "vision"):
+        raise ValueError(f"target_from is {target_from!r}; expected truth or vision")
+    if target_from == "vision":
+        overrides = {**(overrides or {}), "target_camera": "scene_cam"}
+        kwargs["scene"] = "marker_cube"
     if overrides:
         kwargs["overrides"] = overrides
     env = gym.make(task, **kwargs)
@@ -187,6 +209,8 @@ def evaluate(
                 raise ValueError(f"--commands needs a velocity-command task (physai/Walk-v0); {task} has none")
             base.task.command_timeline = CommandTimeline.load(commands)
         walk_logs: list[WalkLog] = []
+        seen: list[bool] = []
+        target_errors: list[float] = []
         returns: list[float] = []
         steps: list[int] = []
         falls: list[bool] = []
@@ -223,6 +247,9 @@ def evaluate(
                 falls.append(_fell(info, terminated, truncated, floating))
                 if "distance_m" in info:
                     distances.append(float(info["distance_m"]))
+                if "target_seen" in info:
+                    seen.append(bool(info["target_seen"]))
+                    target_errors.append(float(info["target_error_m"]))
         finally:
             frames = recorder.frames if recorder is not None else 0
             if recorder is not None:
@@ -260,6 +287,11 @@ def evaluate(
         foot_slip_m_s=walk_figure("foot_slip_m_s"),
         step_frequency_hz=walk_figure("step_frequency_hz"),
         plot=str(plot) if walk is not None and plot is not None else None,
+        target_from=target_from,
+        target_detection_rate=float(np.mean(seen)) if seen else None,
+        target_error_m=float(np.mean([e for e, s in zip(target_errors, seen, strict=True) if s]))
+        if any(seen)
+        else None,
         video=str(video) if recorder is not None else None,
         video_frames=frames,
     )
