@@ -326,7 +326,7 @@ INVALID_FIELDS = {
     "duplicate joint": ({"joint_names": ("a", "a")}, r"'joint_names\[1\]' is 'a'"),
     "joint names as a string": ({"joint_names": "left_knee"}, r"'joint_names' is 'left_knee'; expected a list"),
     "history fill": ({"history_fill": "last"}, r"'history_fill' is 'last'; expected one of current, zeros"),
-    "newer version": ({"version": 2}, r"'version' is 2; expected ≤ 1 .*update physai"),
+    "newer version": ({"version": 3}, r"'version' is 3; expected ≤ 2 .*update physai"),
 }
 
 
@@ -736,3 +736,23 @@ def test_a_mismatched_held_joint_is_refused_by_name(g1):
     }
     with pytest.raises(ContractError, match=r"held_joints\[17\]\.name"):
         PolicyContract.from_dict(twice)
+
+
+def test_format_2_fields_write_version_2_and_others_stay_version_1(biped):
+    assert PolicyContract.for_robot(biped).version == 1  # files older physai reads as before
+    assert walk_contract(biped).version == 2  # gait clock and command ranges: an older physai refuses by version
+    assert walk_contract(biped).to_dict()["version"] == 2
+
+
+def test_a_new_batch_shape_restarts_the_gait_clock(biped):
+    contract = walk_contract(biped)
+    phase = contract.observation_slices()["gait_phase"]
+    builder = ObservationBuilder(contract)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        builder(fake_inputs(biped, rng), np.zeros(3), np.zeros(12))
+    obs = builder(fake_inputs(biped, rng, (3,)), np.zeros((3, 3)), np.zeros((3, 12)))  # () → (3,): afresh
+    np.testing.assert_allclose(obs[:, phase], np.broadcast_to(gait_clock(0.0, 1.25), (3, 4)), atol=1e-6)
+    obs = builder(fake_inputs(biped, rng, (3,)), np.zeros((3, 3)), np.zeros((3, 12)))
+    np.testing.assert_allclose(obs[:, phase], np.broadcast_to(gait_clock(0.02, 1.25), (3, 4)), atol=1e-6)
+    builder(fake_inputs(biped, rng, (2,)), np.zeros((2, 3)), np.zeros((2, 12)))  # (3,) → (2,): no broadcast error

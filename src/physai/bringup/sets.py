@@ -181,7 +181,11 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
     if args["perception"]:
         if args["perception"] != "aruco" or not args["camera"]:
             raise ValueError(f"argument perception:={args['perception']!r}; expected aruco, with camera:=NAME")
-        params = {"robot": args["robot"], "camera": args["camera"], "use_sim_time": True}  # images carry sim time
+        from physai.robot import RobotSpec
+        from physai.sim.cameras import camera_in_base, pose_parameter  # MuJoCo here, so the node needs none
+
+        pose = pose_parameter(camera_in_base(RobotSpec.load(args["robot"]), args["camera"], args["scene"]))
+        params = {"robot": args["robot"], "camera_pose": pose, "use_sim_time": True}  # images carry sim time
         nodes.append(NodeLaunch("perception_node", "perception_node", "physai.ros.perception_node", params))
     return _policy_and_recorder(args, nodes, "state" if lockstep else "timer")
 

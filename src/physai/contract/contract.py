@@ -29,8 +29,9 @@ from physai.contract.terms import OBSERVATION_TERMS, TermDef
 if TYPE_CHECKING:
     from physai.robot.spec import RobotSpec
 
-CONTRACT_VERSION = 1
-"""Newest contract format this code reads and the one it writes."""
+CONTRACT_VERSION = 2
+"""Newest contract format this code reads. A contract is written as version 1 unless it uses what version 2
+added (gait_frequency_hz, command_ranges, held_joints), so older physai refuses those files by version."""
 METADATA_KEY = "physai.contract"
 """ONNX metadata_props key holding the contract as JSON (the only key that is read back)."""
 METADATA_PREFIX = "physai."
@@ -91,7 +92,10 @@ def _ranges(value: Any, field: str) -> tuple[tuple[float, float], ...]:
         raise ContractError.for_field(field, rows, "3 [low, high] pairs: vx (m/s), vy (m/s), yaw rate (rad/s)")
     out = []
     for i, row in enumerate(rows):
-        lo, hi = _numbers(row, f"{field}[{i}]", 2)
+        pair = _sequence(row, f"{field}[{i}]", "numbers")
+        if len(pair) != 2:
+            raise ContractError.for_field(f"{field}[{i}]", pair, "[low, high] (m/s, or rad/s for the yaw rate)")
+        lo, hi = (_number(v, f"{field}[{i}][{k}]") for k, v in enumerate(pair))
         if lo > hi:
             raise ContractError.for_field(f"{field}[{i}]", [lo, hi], "[low, high] with low ≤ high")
         out.append((lo, hi))
@@ -185,8 +189,9 @@ REACH_TERMS: tuple[ObservationTerm, ...] = tuple(
 class PolicyContract:
     """The observation/action contract a policy file carries. Per-joint tuples are in `joint_names` order."""
 
-    version: int = CONTRACT_VERSION
-    """Contract format version (1); files written by a newer physai are refused, not misread."""
+    version: int = 1
+    """Contract format version (1, or 2 with a gait clock, command ranges or held joints); files written by a
+    newer physai are refused, not misread."""
     robot: str
     """Robot name (`RobotSpec.name`) the policy was trained for."""
     joint_names: tuple[str, ...]
@@ -299,6 +304,8 @@ class PolicyContract:
                 )
             held.append(joint)
         put(self, "held_joints", tuple(held))
+        if self.version < 2 and (self.gait_frequency_hz is not None or self.command_ranges or self.held_joints):
+            put(self, "version", 2)  # the fields of format 2 are in use
 
     # ---- derived sizes ------------------------------------------------------------------------------------
     @property

@@ -198,13 +198,13 @@ class ObservationBuilder:
         With `worlds` (an index array into a 1-D batch), inputs hold just those worlds, in that order.
         """
         clock = self.clock_s(worlds)
-        terms = compute_terms(inputs, command, last_action, self.contract, clock)
+        terms = compute_terms(inputs, command, last_action, self.contract, clock if worlds is not None else 0.0)
         batch = next(iter(terms.values())).shape[:-1]
         if worlds is None:
             if self._fresh is None or self._fresh.shape != batch:
-                self._allocate(batch)
-                if np.ndim(clock) and self.contract.gait_frequency_hz is not None:  # a new batch starts at 0
-                    terms = compute_terms(inputs, command, last_action, self.contract, 0.0)
+                self._allocate(batch)  # a new batch shape starts its clock (and history) afresh
+            elif self.contract.gait_frequency_hz is not None:  # the batch's own count (shapes agree now)
+                terms = compute_terms(inputs, command, last_action, self.contract, self.clock_s())
             rows: Any = ...
         else:
             if self._fresh is None or self._fresh.ndim != 1:

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 
-from physai.vision import ImageError
+from physai.vision import MARKER_SIZE_M, ImageError
 
 ENCODINGS = {"rgb8": 3, "bgr8": 3, "mono8": 1}
 """Image encodings physai reads, with their channels."""
@@ -62,11 +62,11 @@ def decoded_frame(msg: Image | CompressedImage) -> np.ndarray:
     return frame if frame.ndim == 2 else frame[..., ::-1]
 
 
-def bag_camera_video(bag: str, out: str, *, overlay: bool = False, marker_size_m: float = 0.06) -> int:
+def bag_camera_video(bag: str, out: str, *, overlay: bool = False, marker_size_m: float = MARKER_SIZE_M) -> int:
     """Write the recorded camera images of `bag` (raw or compressed) to an MP4 at their recorded rate.
 
     `overlay` draws the ArUco detections (outline, id, axes) with the recorded camera_info's intrinsics.
-    Returns the number of frames; ValueError when the bag has no camera images.
+    Returns the number of frames; ValueError when the bag has no camera images, or no camera_info to overlay.
     """
     import imageio
 
@@ -74,26 +74,24 @@ def bag_camera_video(bag: str, out: str, *, overlay: bool = False, marker_size_m
     from physai.vision import Intrinsics, detect_markers, draw_detections
 
     topics = ["/camera/camera_info", "/camera/image_raw", "/camera/image_raw/compressed"]
-    intrinsics, frames, stamps, writer = None, 0, [], None
-    try:
-        for item in read_bag(bag, topics=topics):
-            msg = item.message
-            if item.topic == "/camera/camera_info":
-                intrinsics = Intrinsics.from_k(msg.width, msg.height, msg.k)
-                continue
-            frame = decoded_frame(msg)
-            if frame.ndim == 2:
-                frame = np.repeat(frame[:, :, None], 3, axis=2)
-            if overlay and intrinsics is not None:
-                frame = draw_detections(frame, detect_markers(frame, intrinsics, marker_size_m), intrinsics)
-            stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
-            if writer is None:
-                writer = imageio.get_writer(out, fps=10, codec="libx264", quality=7, macro_block_size=8)
-            writer.append_data(np.ascontiguousarray(frame))
-            frames += 1
-    finally:
-        if writer is not None:
-            writer.close()
+    intrinsics, frames, stamps = None, [], []
+    for item in read_bag(bag, topics=topics):
+        msg = item.message
+        if item.topic == "/camera/camera_info":
+            intrinsics = Intrinsics.from_k(msg.width, msg.height, msg.k)
+            continue
+        frame = decoded_frame(msg)
+        frames.append(np.repeat(frame[:, :, None], 3, axis=2) if frame.ndim == 2 else frame)
+        stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
     if not frames:
         raise ValueError(f"{bag} holds no /camera/image_raw or /camera/image_raw/compressed messages")
-    return frames
+    if overlay and intrinsics is None:
+        raise ValueError(f"{bag} holds no /camera/camera_info: the detections need the camera's intrinsics to draw")
+    period = float(np.median(np.diff(stamps))) if len(stamps) > 1 else 0.1
+    fps = max(1, round(1.0 / period)) if period > 0 else 10
+    with imageio.get_writer(out, fps=fps, codec="libx264", quality=7, macro_block_size=8) as writer:
+        for frame in frames:
+            if overlay:
+                frame = draw_detections(frame, detect_markers(frame, intrinsics, marker_size_m), intrinsics)
+            writer.append_data(np.ascontiguousarray(frame))
+    return len(frames)

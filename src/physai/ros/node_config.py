@@ -7,6 +7,7 @@ default lives here only. Importing this module is light: `physai launch` reads i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from physai.control import GuardConfig
@@ -312,19 +313,29 @@ class PerceptionNodeConfig:
     """Parameters of perception_node."""
 
     robot: str = "testbed_arm"
-    """Robot name or robot.yaml path (its MJCF places the camera)."""
-    camera: str = "scene_cam"
-    """MJCF camera whose images arrive on /camera/image_raw (fixed to the world or the base)."""
+    """Robot name or robot.yaml path (its base body names the frame of /target_pose)."""
+    camera_pose: str = ""
+    """The camera's pose in the base frame, "x y z qw qx qy qz" (m; MuJoCo camera frame: x right, y up, looking
+    along −z). `physai launch` fills it from the MJCF (physai.sim.cameras); on a robot, from its calibration."""
     marker_id: int = 7
-    """ArUco id (DICT_4X4_50) of the target."""
+    """ArUco id (DICT_4X4_50) of the target (physai.vision.MARKER_ID)."""
     marker_size_m: float = 0.06
-    """Edge of the marker's black square (m)."""
+    """Edge of the marker's black square (m) (physai.vision.MARKER_SIZE_M)."""
     max_range_m: float = 3.0
     """A pose farther than this from the camera (m), or behind it, is implausible and not published."""
     diagnostics_period_s: float = 0.5
     """Period of /diagnostics (s)."""
 
     def __post_init__(self) -> None:
+        values = self.camera_pose.split()
+        try:
+            numbers = [float(v) for v in values]
+        except ValueError:
+            numbers = []
+        if len(numbers) != 7 or not all(math.isfinite(v) for v in numbers) or not 0.9 < math.hypot(*numbers[3:]) < 1.1:
+            raise ValueError(
+                f"parameter 'camera_pose' is {self.camera_pose!r}; expected 'x y z qw qx qy qz' (m, unit quaternion)"
+            )
         if not (self.marker_size_m > 0 and self.max_range_m > 0):
             raise ValueError(
                 f"marker_size_m {self.marker_size_m!r}, max_range_m {self.max_range_m!r}; expected lengths > 0 m"

@@ -2,8 +2,8 @@
 
 Subscribes /camera/image_raw (sensor_msgs/Image rgb8, bgr8 or mono8) and /camera/camera_info, finds the
 ArUco marker `marker_id` (physai.vision.detect_markers), and publishes its centre in the robot's base frame
-(frame_id = the robot's base body), stamped with the image's stamp. The camera→base transform comes from the
-robot's MJCF (physai.sim.cameras.camera_in_base). A frame gives no target when camera_info is missing, the
+(frame_id = the robot's base body), stamped with the image's stamp. The camera's pose in the base frame is the
+`camera_pose` parameter (`physai launch` computes it from the MJCF), so the node runs without MuJoCo. A frame gives no target when camera_info is missing, the
 encoding or size is wrong, the marker is not seen, or the pose is implausible (behind the camera or beyond
 `max_range_m`); then nothing is published, and the reason is on /diagnostics with detections per second,
 latency (image receipt → publish, and the image's age on the node clock) and reprojection error.
@@ -25,7 +25,19 @@ from physai.ros.images import image_array
 from physai.ros.node_config import PerceptionNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
-from physai.vision import OPTICAL_FROM_MUJOCO, ImageError, Intrinsics, detect_markers
+from physai.vision import ImageError, Intrinsics, detect_markers, from_optical
+
+
+def quat_to_matrix(quat: np.ndarray) -> np.ndarray:
+    """3×3 rotation of a (w, x, y, z) quaternion (normalised first)."""
+    w, x, y, z = np.asarray(quat, dtype=np.float64) / np.linalg.norm(quat)
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
+    )
 
 
 class PerceptionNode(Node):
@@ -35,13 +47,11 @@ class PerceptionNode(Node):
         super().__init__("perception_node")
         self.config = cfg = declare_and_read(self, PerceptionNodeConfig)
         spec = RobotSpec.load(cfg.robot)
-        from physai.sim.cameras import camera_in_base  # the MJCF's camera placement (MuJoCo, at start-up only)
-
-        pose = camera_in_base(spec, cfg.camera)
-        self.rotation = pose[:3, :3] @ OPTICAL_FROM_MUJOCO.T  # optical frame → base frame
-        self.translation = pose[:3, 3]
+        x, y, z, *quat = (float(v) for v in cfg.camera_pose.split())
+        self.camera_pos, self.camera_rotation = np.array([x, y, z]), quat_to_matrix(np.array(quat))
         self.base_frame = spec.base_body
         self.intrinsics: Intrinsics | None = None
+        self.info_error = ""
         self.reason = "waiting for /camera/image_raw"
         self.published = 0
         self.frames = 0
@@ -54,21 +64,21 @@ class PerceptionNode(Node):
         self.create_subscription(CameraInfo, "/camera/camera_info", self.on_info, qos.SENSOR)
         self.create_subscription(Image, "/camera/image_raw", self.on_image, qos.SENSOR)
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
-        self.get_logger().info(f"marker {cfg.marker_id} ({cfg.marker_size_m} m) seen by {cfg.camera} → /target_pose")
+        self.get_logger().info(f"marker {cfg.marker_id} ({cfg.marker_size_m} m) → /target_pose in {self.base_frame}")
 
     def on_info(self, msg: CameraInfo) -> None:
         """Keep the intrinsics; a K that is not a pinhole leaves them unset, with the reason."""
         try:
-            self.intrinsics = Intrinsics.from_k(msg.width, msg.height, msg.k)
+            self.intrinsics, self.info_error = Intrinsics.from_k(msg.width, msg.height, msg.k), ""
         except ValueError as err:
-            self.intrinsics, self.reason = None, str(err)
+            self.intrinsics, self.info_error = None, str(err)
 
     def on_image(self, msg: Image) -> None:
         """Detect, check and publish the target, or record why not."""
         received = time.monotonic()
         self.frames += 1
         if self.intrinsics is None:
-            self.reason = "no camera_info on /camera/camera_info"
+            self.reason = self.info_error or "no camera_info on /camera/camera_info"
             return
         try:
             found = detect_markers(image_array(msg), self.intrinsics, self.config.marker_size_m)
@@ -83,7 +93,7 @@ class PerceptionNode(Node):
         if target.position_m[2] <= 0 or distance > self.config.max_range_m:
             self.reason = f"implausible pose: {distance:.2f} m away, z {target.position_m[2]:.2f} m"
             return
-        position = self.rotation @ target.position_m + self.translation
+        position = from_optical(target.position_m, self.camera_pos, self.camera_rotation)
         out = PoseStamped()
         out.header.stamp, out.header.frame_id = msg.header.stamp, self.base_frame
         out.pose.position.x, out.pose.position.y, out.pose.position.z = (float(v) for v in position)

@@ -10,10 +10,8 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-MARKER_ID = 7
-"""The marker id the scene's cube carries."""
-MARKER_SIZE_M = 0.06
-"""Edge of the marker's black square (m) on the cube's 0.08 m face: 6 cells of 0.01 m."""
+from physai.vision.markers import MARKER_ID, MARKER_SIZE_M
+
 CUBE_HALF_M = 0.04
 """Half the cube's edge (m)."""
 CUBE_BODY = "scene/target_cube"

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from physai.vision.camera import Intrinsics
+from physai.vision.markers import to_gray
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def calibrate(images: Sequence[np.ndarray], inner: tuple[int, int], square_m: fl
     flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 50, 1e-4)
     for image in images:
-        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        gray = to_gray(image)
         size = gray.shape[::-1]
         found, points = cv2.findChessboardCorners(gray, inner, flags=flags)
         if not found:

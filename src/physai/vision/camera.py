@@ -62,3 +62,9 @@ def to_optical(point_world: np.ndarray, camera_pos: np.ndarray, camera_xmat: np.
     """A world point (m) in a MuJoCo camera's optical frame, given the camera's world position and 3×3 frame."""
     rotation = np.asarray(camera_xmat, dtype=np.float64).reshape(3, 3)
     return OPTICAL_FROM_MUJOCO @ rotation.T @ (np.asarray(point_world, np.float64) - np.asarray(camera_pos, np.float64))
+
+
+def from_optical(point_optical: np.ndarray, camera_pos: np.ndarray, camera_xmat: np.ndarray) -> np.ndarray:
+    """The inverse of `to_optical`: an optical-frame point (m) in the frame the camera pose is given in."""
+    rotation = np.asarray(camera_xmat, dtype=np.float64).reshape(3, 3)
+    return rotation @ OPTICAL_FROM_MUJOCO.T @ np.asarray(point_optical, np.float64) + np.asarray(camera_pos, np.float64)

@@ -10,7 +10,11 @@ import numpy as np
 from physai.vision.camera import Intrinsics
 
 MARKER_DICTIONARY = cv2.aruco.DICT_4X4_50
-"""The marker family physai's scenes carry (sim_envs/textures/aruco_4x4_50_id*.png)."""
+"""The marker family physai's scenes carry (the marker_cube scene's marker, drawn by physai.sim.marker)."""
+MARKER_ID = 7
+"""The target marker's id (the marker_cube scene, perception_node's default)."""
+MARKER_SIZE_M = 0.06
+"""Edge of the target marker's black square (m): 6 cells of 0.01 m on the cube's 0.08 m face."""
 
 
 class ImageError(ValueError):
@@ -33,7 +37,8 @@ class MarkerDetection:
     """RMS distance between the detected corners and the projected corners of the pose (pixels)."""
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """mono8 pixels of an rgb8 or mono8 image; ImageError for anything else (dtype or shape named)."""
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         kind = type(image).__name__ if not isinstance(image, np.ndarray) else f"an array of {image.dtype}"
         raise ImageError(f"image is {kind}; expected uint8 pixels (rgb8 or mono8)")
@@ -50,7 +55,7 @@ def detect_markers(image: np.ndarray, camera: Intrinsics, marker_size_m: float) 
     `marker_size_m`: edge of the marker's black square (m). ImageError for an image that is not uint8 rgb8 or
     mono8, or whose size differs from the camera's.
     """
-    gray = _gray(image)
+    gray = to_gray(image)
     if gray.shape != (camera.height, camera.width):
         raise ImageError(f"image is {gray.shape[1]}×{gray.shape[0]}; the camera is {camera.width}×{camera.height}")
     params = cv2.aruco.DetectorParameters()
