@@ -158,6 +158,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     report = evaluate(
         args.policy, args.task, episodes=args.episodes, seed=args.seed, robot=args.robot, video=args.video,
         overrides=_overrides(args.set) or None, commands=args.commands, plot=args.plot, target_from=args.target_from,
+        task_config=args.task_config,
     )  # fmt: skip
     print(report.table())
     if args.json:
@@ -200,7 +201,7 @@ def _cmd_sim2sim(args: argparse.Namespace) -> int:
 
     report = sim2sim.run(
         args.policy, args.task, episodes=args.episodes, seed=args.seed, overrides=_overrides(args.set),
-        commands=args.commands,
+        commands=args.commands, task_config=args.task_config,
     )  # fmt: skip
     print(report.table())
     if args.json:
@@ -319,20 +320,24 @@ def _cmd_vision_calibrate(args: argparse.Namespace) -> int:
 
     from physai.robot import RobotSpec
     from physai.sim.calibration_board import BOARD_INNER, SQUARE_M, render_board_views
+    from physai.sim.cameras import camera_id
     from physai.sim.mjcf import build_model
     from physai.vision import Intrinsics
     from physai.vision.calibration import calibrate, intrinsics_errors
 
     spec = RobotSpec.load(args.robot)
     if args.k:
-        values = [float(v) for v in args.k.split(",")]
+        try:
+            values = [float(v) for v in args.k.split(",")]
+        except ValueError:
+            values = []
         if len(values) != 4:
-            raise ValueError(f"--k {args.k!r}: expected FX,FY,CX,CY (pixels)")
+            raise ValueError(f"--k {args.k!r}: expected four numbers FX,FY,CX,CY (pixels)")
         fx, fy, cx, cy = values
         published = Intrinsics(args.width, args.height, fx, fy, cx, cy)
     else:
         model = build_model(spec)
-        fovy = float(model.cam_fovy[model.camera(args.camera).id])
+        fovy = float(model.cam_fovy[camera_id(model, args.camera)])
         published = Intrinsics.from_fovy(args.width, args.height, fovy)  # what sim_node's camera_info says
     images = render_board_views(spec, args.camera, args.width, args.height, args.views, seed=args.seed)
     result = calibrate(images, BOARD_INNER, SQUARE_M)
@@ -481,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override")
+    p.add_argument("--task-config", help="task YAML the policy was trained with (e.g. walk_g1; default: the task's)")
     p.add_argument("--json", help="write the report here as JSON")
     p.add_argument(
         "--commands", metavar="FILE", help="Walk: command timeline (default: sim_envs/commands/walk_path.yaml)"
@@ -639,6 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cube put on the target)",
     )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override")
+    p.add_argument("--task-config", help="task YAML the policy was trained with (e.g. walk_g1; default: the task's)")
     p.set_defaults(handler=_cmd_eval)
     return parser
 

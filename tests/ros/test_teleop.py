@@ -140,7 +140,7 @@ def test_script_timeline_in_order(cmd_vel, tmp_path):
             segments.append(tuple(np.round(c, 3)))
     assert segments[:4] == [(0.3, 0.0, 0.0), (0.0, 0.0, 0.5), (0.0, -0.2, 0.0), (0.0, 0.0, 0.0)]
     per_segment = [sum(np.allclose(c, s) for c in got) for s in segments[1:3]]
-    assert all(20 <= n <= 45 for n in per_segment), per_segment  # 0.6 s each at 50 Hz
+    assert all(12 <= n <= 45 for n in per_segment), per_segment  # 0.6 s each at 50 Hz (30), a loaded machine fewer
 
 
 def test_script_missing_file_is_refused(tmp_path):

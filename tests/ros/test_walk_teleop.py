@@ -141,7 +141,7 @@ def test_joy_with_the_deadman_held_walks_the_robot(tmp_path, probe):
     summary = summarize(tmp_path / "bag")
     assert not summary.fell, summary.table()
     forward = [g for g in summary.segments if g.command[0] > 0]
-    assert [round(g.command[0], 3) for g in forward] == [0.3] and forward[0].duration_s > 4.0
+    assert [round(g.command[0], 3) for g in forward] == [0.3] and forward[0].duration_s > 3.0  # of 5 s wall
     assert_follows(forward[0])
     assert summary.segments[-1].command == (0.0, 0.0, 0.0)  # the release sent one zero command
 
@@ -184,6 +184,8 @@ def test_policy_node_clamps_cmd_vel_to_the_trained_ranges(probe):
         clamped = int(policy_status()["cmd_vel_clamped"])
         assert clamped >= 1
         send(math.nan, 0.0, 0.0)  # ignored: the last valid command stays
+        time.sleep(0.5)  # several status periods
+        assert policy_status()["cmd_vel"] == expected
         probe.wait_for(
             "a fresh status",
             lambda: (send(0.1, 0.0, 0.0), policy_status().get("cmd_vel") == "0.100 0.000 0.000")[1],

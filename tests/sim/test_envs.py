@@ -235,7 +235,8 @@ def test_walk_timeline_replaces_the_random_commands(tmp_path):
 
 
 def test_walk_gait_reward_follows_the_clock():
-    """Both feet down while the clock says one swings: contact_match is one foot's worth, never two."""
+    """Both feet down: contact_match is two feet's worth in double stance, one foot's while the clock says one
+    swings, and that happens within a period."""
     env = gym.make("physai/Walk-v0", overrides={"push": {"enabled": False}, **QUIET}).unwrapped
     env.reset(seed=0)
     w = env.config.rewards.contact_match

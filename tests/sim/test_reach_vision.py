@@ -26,7 +26,7 @@ def test_reach_from_the_camera_where_the_marker_is_seen(reports):
     assert vision.success_rate >= 0.9 * truth.success_rate * vision.target_detection_rate
 
 
-def test_an_unseen_target_leaves_the_arm_holding(reports):
+def test_an_unseen_target_leaves_the_arm_holding():
     import gymnasium as gym
 
     import physai.envs  # noqa: F401
@@ -34,14 +34,11 @@ def test_an_unseen_target_leaves_the_arm_holding(reports):
 
     env = gym.make("physai/Reach-v0", scene="marker_cube", overrides={"target_camera": "scene_cam"}).unwrapped
     policy = OnnxPolicy(ARM_POLICY)
-    for seed in range(20):
-        obs, _ = env.reset(seed=seed)
-        if env.task.target_seen[0]:
-            continue
-        start = env.task.ee_pos_m(np.array([0]))[0].copy()
-        for _ in range(100):
-            obs, *_ = env.step(policy(obs))
-        moved = np.linalg.norm(env.task.ee_pos_m(np.array([0]))[0] - start)
-        assert moved < 0.03, (seed, moved)  # told the target is where it is: it stays
-        return
-    pytest.skip("every target was seen with these seeds")
+    obs, _ = env.reset(seed=0)  # seed 0: the arm's upper link hides the cube from scene_cam
+    assert not env.task.target_seen[0]
+    start = env.task.ee_pos_m(np.array([0]))[0].copy()
+    for _ in range(100):
+        obs, *_ = env.step(policy(obs))
+    moved = np.linalg.norm(env.task.ee_pos_m(np.array([0]))[0] - start)
+    assert moved < 0.03, moved  # told the target is where it is: it stays
+    env.close()

@@ -161,6 +161,9 @@ def relay_keys(target: Callable[[], subprocess.Popen]) -> Iterator[None]:
             with suppress(OSError, AttributeError):  # the node is restarting or gone
                 os.write(target().stdin.fileno(), key)
 
+    from physai.control.teleop import KEYBOARD_HELP
+
+    print(KEYBOARD_HELP + "\n(keys go to teleop_node; Ctrl-C stops the launch)", file=sys.stderr)
     tty.setcbreak(fd)
     thread = threading.Thread(target=pump, name="keys", daemon=True)
     thread.start()

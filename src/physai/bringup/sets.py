@@ -13,7 +13,7 @@ import yaml
 
 from physai.control.rate_loop import FIFO_PRIORITY_ENV
 from physai.fields import field_docs
-from physai.ros.node_config import DriverNodeConfig, MotorSimNodeConfig, SimNodeConfig
+from physai.ros.node_config import TELEOP_SOURCES, DriverNodeConfig, MotorSimNodeConfig, SimNodeConfig
 from physai.values import bag_directory, parse_value
 
 
@@ -307,7 +307,7 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
         raise ValueError(f"argument mode:={out['mode']!r}; expected realtime or lockstep")
     teleop = str(out["teleop"])
     source, _, script = teleop.partition(":")
-    if teleop and not ((source in ("keyboard", "joy") and not script) or (source == "script" and script)):
+    if teleop and (source not in TELEOP_SOURCES or bool(script) != (source == "script")):
         raise ValueError(f"argument teleop:={teleop!r}; expected keyboard, joy or script:FILE")
     if script and not Path(script).is_file():
         raise ValueError(f"argument teleop:={teleop!r}: the script {script} does not exist")

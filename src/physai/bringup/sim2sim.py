@@ -77,6 +77,7 @@ def run(
     overrides: dict[str, Any] | None = None,
     work_dir: str | Path | None = None,
     commands: str | Path | None = None,
+    task_config: str | None = None,
 ) -> Sim2SimReport:
     """Compare `episodes` episodes (seeds seed, seed+1, …) of `policy` in the env and through ROS.
 
@@ -90,7 +91,8 @@ def run(
 
     onnx = OnnxPolicy(policy)
     merged = merge_overrides(NOISE_FREE, overrides or {})
-    env = gym.make(task, robot=onnx.contract.robot, overrides=merged).unwrapped
+    extra = {"config": task_config} if task_config else {}
+    env = gym.make(task, robot=onnx.contract.robot, overrides=merged, **extra).unwrapped
     if not env.robot_spec.floating_base:
         raise ValueError(f"sim2sim compares floating-base tasks; {task} runs {env.robot_spec.name}")
     walking = hasattr(env.task, "command_timeline")

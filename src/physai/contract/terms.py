@@ -110,8 +110,8 @@ def projected_gravity(quat: np.ndarray) -> np.ndarray:
 def gait_phase(time_s: Any, frequency_hz: float) -> np.ndarray:
     """Phase in [0, 1) of the left and right foot at clock time `time_s` (s), shape (...) → (..., 2).
 
-    φ_L = frac(f·t), φ_R = frac(f·t + 0.5): the feet alternate, each half period. φ < 0.5 is stance and
-    φ ≥ 0.5 swing (the convention of the walk task's contact reward).
+    φ_L = frac(f·t), φ_R = frac(f·t + 0.5): the feet alternate, each half period. The walk task counts
+    φ < gait.stance_fraction (0.55) as stance, the rest as swing.
     """
     left = np.mod(np.asarray(time_s, dtype=np.float64) * frequency_hz, 1.0)
     return np.stack([left, np.mod(left + 0.5, 1.0)], axis=-1)

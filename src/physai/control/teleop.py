@@ -4,8 +4,8 @@ physai.ros.teleop_node publishes what these produce as geometry_msgs/Twist on /c
 vx forward and vy left in m/s, yaw rate counter-clockwise in rad/s).
 
 Keyboard: the keys of ROS's teleop_twist_keyboard (KEYBOARD_HELP). Joystick: sensor_msgs/Joy axes scaled to velocities while the deadman button is held (teleop_twist_joy); on
-release one zero command, then nothing. Script: a timeline of (t, vx, vy, yaw rate), piecewise constant,
-zero after its end.
+release one zero command, then nothing. Script: a timeline of (t, vx, vy, yaw rate), piecewise constant;
+its last entry holds (end a script with a zero entry to stop).
 """
 
 from __future__ import annotations

@@ -210,7 +210,7 @@ class BalanceConfig:
     control_dt_s: float = 0.02
     """Policy period (s); an integer multiple of the physics period."""
     physics_dt_s: float = PHYSICS_DT_S
-    """Physics (PD) period (s); the contract carries it to sim_node, the motor plant and eval."""
+    """Physics (PD) period (s); the contract carries it to sim_node and eval (the HIL plant keeps 500 Hz)."""
     action_scale: float | tuple[float, ...] = 0.25
     """Action scale of the contract (rad per unit action): one number or one per joint."""
     reset_joint_noise_rad: float = 0.05
@@ -236,7 +236,7 @@ class ReachConfig:
     control_dt_s: float = 0.02
     """Policy period (s); an integer multiple of the physics period."""
     physics_dt_s: float = PHYSICS_DT_S
-    """Physics (PD) period (s); the contract carries it to sim_node, the motor plant and eval."""
+    """Physics (PD) period (s); the contract carries it to sim_node and eval (the HIL plant keeps 500 Hz)."""
     action_scale: float | tuple[float, ...] = 1.0
     """Action scale of the contract (rad or m per unit action): one number or one per joint."""
     reset_joint_noise_rad: float = 0.05

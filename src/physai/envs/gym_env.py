@@ -77,7 +77,8 @@ class PhysaiEnv(gym.Env[np.ndarray, np.ndarray]):
         return self._renderer.render()
 
     def close(self) -> None:
-        """Free the renderer."""
+        """Free the renderer and the task's own resources."""
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+        self.task.close()

@@ -70,6 +70,12 @@ class ReachTask(VecTask):
     def _extra_inputs(self, worlds: np.ndarray) -> dict[str, np.ndarray]:
         return {"ee_pos": self.ee_pos_m(worlds), "target_pos": self.observed_target_m[worlds].copy()}
 
+    def close(self) -> None:
+        """Free the target camera's renderer."""
+        if self._camera is not None:
+            self._camera.renderer.close()
+            self._camera = None
+
     def _evaluate(
         self, state: RobotState, action: np.ndarray
     ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
@@ -95,6 +101,7 @@ class _TargetCamera:
     def __init__(self, task: ReachTask, config: ReachConfig) -> None:
         import mujoco
 
+        from physai.sim.cameras import camera_id
         from physai.sim.marker import CUBE_BODY
         from physai.vision import Intrinsics
 
@@ -105,7 +112,7 @@ class _TargetCamera:
             raise ValueError(
                 f"target_camera {config.target_camera!r} needs the marker cube in the scene: scene='marker_cube'"
             ) from None
-        fovy = float(model.cam_fovy[model.camera(config.target_camera).id])
+        fovy = float(model.cam_fovy[camera_id(model, config.target_camera)])
         self.task, self.camera = task, config.target_camera
         self.intrinsics = Intrinsics.from_fovy(config.camera_width, config.camera_height, fovy)
         self.renderer = mujoco.Renderer(model, config.camera_height, config.camera_width)
@@ -115,7 +122,7 @@ class _TargetCamera:
         import mujoco
 
         from physai.sim.marker import CUBE_BODY, CUBE_HALF_M, MARKER_ID, MARKER_SIZE_M, facing_quat
-        from physai.vision import OPTICAL_FROM_MUJOCO, detect_markers
+        from physai.vision import detect_markers, from_optical
 
         task, model = self.task, self.task.sim.model
         data = task.sim.world_data(world)
@@ -136,8 +143,7 @@ class _TargetCamera:
         found = [m for m in detect_markers(self.renderer.render(), self.intrinsics, MARKER_SIZE_M) if m.id == MARKER_ID]
         if not found:
             return None
-        camera_frame = data.cam_xmat[cam].reshape(3, 3) @ OPTICAL_FROM_MUJOCO.T
-        world_point = camera_frame @ found[0].position_m + data.cam_xpos[cam]
+        world_point = from_optical(found[0].position_m, data.cam_xpos[cam], data.cam_xmat[cam])
         return r_base.T @ (world_point - p_base)
 
 

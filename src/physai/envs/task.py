@@ -50,7 +50,13 @@ class StepResult:
 
 
 def held_joints(joint_names: Sequence[str], driven: Sequence[str]) -> list[str]:
-    """Joints not matched by any of the `driven` name substrings (none when `driven` is empty: all are driven)."""
+    """Joints not matched by any of the `driven` name substrings (none when `driven` is empty: all are driven).
+
+    ValueError names a substring that matches no joint (a typo would silently hold joints meant to be driven).
+    """
+    for key in driven:
+        if not any(key in n for n in joint_names):
+            raise ValueError(f"driven_joints entry {key!r} matches no joint; the robot has {', '.join(joint_names)}")
     return [n for n in joint_names if driven and not any(k in n for k in driven)]
 
 
@@ -135,6 +141,9 @@ class VecTask:
 
     def _before_physics(self) -> None:
         """Once per policy step before physics (e.g. pushes)."""
+
+    def close(self) -> None:
+        """Free what the task holds beyond the simulator (e.g. a renderer); the default holds nothing."""
 
     def _extra_inputs(self, worlds: np.ndarray) -> dict[str, np.ndarray]:
         """Extra observation inputs (ee_pos, target_pos) of `worlds`, base frame, (len(worlds), 3) each."""

@@ -26,6 +26,7 @@ from physai.envs.config import WalkConfig
 from physai.envs.gym_env import PhysaiEnv
 from physai.envs.pushes import BatchPushes
 from physai.envs.task import VecTask
+from physai.record.walk_metrics import standing
 from physai.robot.state import FallRule, RobotState, tilt_rad
 
 WALK_TERMS = (
@@ -43,8 +44,6 @@ HIP_DEVIATION_JOINTS = ("hip_roll", "hip_yaw")
 """Joints whose name contains one of these are kept near their default by the hip_deviation term."""
 SOFT_LIMIT_FRACTION = 0.9
 """The joint_limits term starts at this fraction of each joint's range, centred on the range."""
-STANDING_SPEED = 1e-6
-"""A command with every component below this (m/s, rad/s) is a stand command."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,7 @@ def walk_reward_terms(
     fell = rule.fallen(tilt_rad(state.base_quat), state.base_pos[..., 2], start_height_m)
     lin, gyro = state.base_lin_vel, state.gyro
     stance = gait_phase(clock_s, gait.frequency_hz) < gait.stance_fraction
-    standing = (np.abs(command) < STANDING_SPEED).all(axis=-1)
+    still = standing(command)
     gravity = projected_gravity(state.imu_quat)
     raw = {
         "tracking_lin_vel": rewards.tracking(rewards.squared(lin[..., :2] - command[..., :2]), config.tracking_sigma),
@@ -97,7 +96,7 @@ def walk_reward_terms(
         "joint_limits": rewards.joint_limits(state.joint_pos, *soft_limits),
         "action_rate": rewards.action_rate(action, last_action),
         "torque": rewards.torque(state.joint_torque, effort_limit),
-        "stand_still": rewards.stand_still(state.joint_pos, default_pos, standing),
+        "stand_still": rewards.stand_still(state.joint_pos, default_pos, still),
         "alive": rewards.alive(fell),
         "termination": rewards.termination(fell),
     }

@@ -9,7 +9,15 @@ import numpy as np
 
 from physai.record import diagnostics as status_names
 from physai.record.reader import read_bag
-from physai.record.walk_metrics import Segment, WalkLog, WalkMetrics, command_segments, walk_metrics
+from physai.record.walk_metrics import (
+    DEFAULT_WINDOW_S,
+    SETTLE_S,
+    Segment,
+    WalkLog,
+    WalkMetrics,
+    command_segments,
+    walk_metrics,
+)
 from physai.robot.state import FALL, tilt_rad
 
 
@@ -58,7 +66,7 @@ class RunSummary:
             lines.insert(
                 2,
                 f"velocity tracking   linear {w.lin_vel_error_m_s:.3f} m/s, yaw rate {w.yaw_rate_error_rad_s:.3f} rad/s, "
-                f"drift while standing {drift} (stride averages, 1 s after each /cmd_vel change left out)",
+                f"drift while standing {drift} ({DEFAULT_WINDOW_S:g} s averages, {SETTLE_S:g} s after each /cmd_vel change left out)",
             )
         return "\n".join(lines)
 

@@ -19,6 +19,13 @@ SETTLE_S = 1.0
 """Time after an episode start or a command change that tracking and drift leave out (s)."""
 DEFAULT_WINDOW_S = 0.5
 """Averaging window when the contract has no gait clock (s)."""
+STANDING_SPEED = 1e-6
+"""A command whose every component is below this (m/s, rad/s) is a stand command (eval, the walk rewards)."""
+
+
+def standing(command: np.ndarray) -> np.ndarray:
+    """True where a (vx, vy, yaw rate) command, shape (..., 3), asks to stand still."""
+    return (np.abs(np.asarray(command)) < STANDING_SPEED).all(axis=-1)
 
 
 @dataclass
@@ -96,8 +103,8 @@ def walk_metrics(logs: Sequence[WalkLog], gait_frequency_hz: float | None) -> Wa
         ok = settled(command, round(SETTLE_S / log.dt_s))
         lin.append(np.linalg.norm(mean[ok, :2] - command[ok, :2], axis=1))
         yaw.append(np.abs(mean[ok, 2] - command[ok, 2]))
-        standing = ok & (np.abs(command) < 1e-9).all(axis=1)
-        drift.append(np.linalg.norm(mean[standing, :2], axis=1))
+        still = ok & standing(command)
+        drift.append(np.linalg.norm(mean[still, :2], axis=1))
         slip.append(slip_m_s)
         touchdowns += int((contact[1:] & ~contact[:-1]).sum())
         seconds += len(command) * log.dt_s

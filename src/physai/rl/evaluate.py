@@ -160,6 +160,7 @@ def evaluate(
     commands: str | os.PathLike | None = None,
     plot: str | os.PathLike | None = None,
     target_from: str = "truth",
+    task_config: str | None = None,
 ) -> EvalReport:
     """Run `episodes` deterministic episodes of the policy file in env `task` and summarise them.
 
@@ -176,6 +177,8 @@ def evaluate(
         commands: Walk: YAML timeline of (t, vx, vy, yaw rate) (physai.control.teleop.CommandTimeline) that
             replaces the random commands in every episode.
         plot: Walk: PNG path for episode 0's commanded vs measured velocity and gait diagram.
+        task_config: the task YAML the policy was trained with (name under sim_envs/tasks or a path), e.g.
+            walk_g1; default the task's own.
         target_from: Reach: "truth" or "vision" (the marker cube on the target, seen by scene_cam at 640×480
             through physai.vision: the camera pipeline of perception_node, without ROS).
 
@@ -198,6 +201,8 @@ def evaluate(
         kwargs["scene"] = "marker_cube"
     if overrides:
         kwargs["overrides"] = overrides
+    if task_config:
+        kwargs["config"] = task_config
     env = gym.make(task, **kwargs)
     try:
         base = env.unwrapped

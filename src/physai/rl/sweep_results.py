@@ -19,6 +19,7 @@ ROW_KEYS = (
     "fall_rate",
     "success_rate",
     "lin_vel_error_m_s",
+    "yaw_rate_error_rad_s",
     "mean_episode_seconds",
     "steps",
     "train_s",

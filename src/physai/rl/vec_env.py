@@ -68,7 +68,8 @@ class BatchVecEnv(VecEnv):
         return obs, result.reward.astype(np.float32), dones, infos
 
     def close(self) -> None:
-        """Nothing to release (one process, no subprocesses)."""
+        """Free the task's resources (one process, no subprocesses)."""
+        self.task.close()
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         """The task's attribute, once per selected world (the worlds share one task)."""

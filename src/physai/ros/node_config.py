@@ -203,7 +203,7 @@ class TeleopNodeConfig:
     script: str = ""
     """source script: YAML list of {t: s, vx: m/s, vy: m/s, yaw_rate: rad/s}, piecewise constant."""
     rate_hz: float = 20.0
-    """/cmd_vel publishing rate of keyboard and script (Hz, ROS clock: sim time with use_sim_time)."""
+    """/cmd_vel publishing rate of keyboard and script (Hz of wall time; a script's t follows the node clock)."""
     speed_m_s: float = 0.5
     """Keyboard: linear speed of a key press (m/s); q/z and w/x change it by 10 %."""
     turn_rad_s: float = 1.0

@@ -4,10 +4,10 @@
     ros2 run physai teleop_node --ros-args -p source:=joy         # sensor_msgs/Joy on /joy, deadman button held
     ros2 run physai teleop_node --ros-args -p source:=script -p script:=path.yaml -p use_sim_time:=true
 
-The mappings live in physai.control.teleop. Keyboard and script publish at `rate_hz` on the node's clock, so
-a script follows sim time under use_sim_time and policy_node's /cmd_vel timeout never fires while a command
-holds. A script's t is sim time itself under use_sim_time (sim2sim replays the env's timeline on the same
-clock), else wall time since /cmd_vel's first reader. Joy publishes on every Joy message while the
+The mappings live in physai.control.teleop. Keyboard and script publish at `rate_hz` of wall time, so
+policy_node's /cmd_vel timeout (wall time) never fires while a command holds, however fast sim time runs. A
+script's t is sim time itself under use_sim_time (sim2sim replays the env's timeline on the same clock), else
+wall time since /cmd_vel's first reader. Joy publishes on every Joy message while the
 deadman is held and one zero on its release. Ctrl-D on the keyboard sends a zero command, then quits; on
 Ctrl-C (or a dead teleop) policy_node's `cmd_vel_timeout_s` brings the command to zero.
 """
@@ -27,6 +27,7 @@ import tty
 
 import numpy as np
 from geometry_msgs.msg import Twist
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import Joy
 
@@ -35,6 +36,10 @@ from physai.ros import qos
 from physai.ros.node_config import TeleopNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
+
+STEADY = Clock(clock_type=ClockType.STEADY_TIME)
+"""Publishing runs on wall time, so a command holds in policy_node (its /cmd_vel timeout is wall time) however
+fast or slow sim time goes; a script reads its t from the node clock (sim time under use_sim_time)."""
 
 
 def twist(command: np.ndarray) -> Twist:
@@ -59,7 +64,7 @@ class TeleopNode(Node):
         if cfg.source == "script":
             self.timeline = teleop.CommandTimeline.load(cfg.script)
             self._start_ns: int | None = None  # the script starts once a reader (policy_node) is on /cmd_vel
-            self.create_timer(1.0 / cfg.rate_hz, self.on_script_tick)
+            self.create_timer(1.0 / cfg.rate_hz, self.on_script_tick, clock=STEADY)
             self.get_logger().info(
                 f"script {cfg.script}: {len(self.timeline.times_s)} entries, {self.timeline.end_s:g} s"
             )
@@ -78,7 +83,7 @@ class TeleopNode(Node):
             self._terminal = termios.tcgetattr(fd) if os.isatty(fd) else None
             self._reader = threading.Thread(target=self._read_keys, name="keyboard", daemon=True)
             self._reader.start()
-            self.create_timer(1.0 / cfg.rate_hz, self.on_keyboard_tick)
+            self.create_timer(1.0 / cfg.rate_hz, self.on_keyboard_tick, clock=STEADY)
             self._say(
                 teleop.KEYBOARD_HELP
                 + f"\nspeed {cfg.speed_m_s:g} m/s, turn {cfg.turn_rad_s:g} rad/s; Ctrl-D stops and quits"

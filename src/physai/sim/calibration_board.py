@@ -11,6 +11,7 @@ import mujoco
 import numpy as np
 
 from physai.robot.spec import RobotSpec
+from physai.sim.cameras import camera_id
 from physai.sim.marker import facing_quat
 from physai.sim.mjcf import build_model
 
@@ -49,7 +50,7 @@ def render_board_views(
     model = build_model(spec, "checkerboard")
     data = mujoco.MjData(model)
     mujoco.mj_forward(model, data)
-    cam = model.camera(camera).id
+    cam = camera_id(model, camera)
     mocap = int(model.body_mocapid[model.body(BOARD_BODY).id])
     rng = np.random.default_rng(seed)
     renderer = mujoco.Renderer(model, height, width)

@@ -9,6 +9,15 @@ from physai.robot.spec import RobotSpec
 from physai.sim.mjcf import build_model
 
 
+def camera_id(model: mujoco.MjModel, camera: str) -> int:
+    """The id of MJCF camera `camera`; ValueError naming the cameras the model has."""
+    try:
+        return int(model.camera(camera).id)
+    except KeyError:
+        names = [model.camera(i).name for i in range(model.ncam)]
+        raise ValueError(f"camera {camera!r} is not in the model; expected one of {names}") from None
+
+
 def camera_in_base(spec: RobotSpec, camera: str, scene: str = "flat") -> np.ndarray:
     """4×4 pose of MJCF camera `camera` in the base body frame, at the robot's default pose.
 
@@ -17,11 +26,7 @@ def camera_in_base(spec: RobotSpec, camera: str, scene: str = "flat") -> np.ndar
     positions. ValueError names an unknown camera, or a camera off the base of a floating-base robot.
     """
     model = build_model(spec, scene)
-    try:
-        cam = model.camera(camera).id
-    except KeyError:
-        names = [model.camera(i).name for i in range(model.ncam)]
-        raise ValueError(f"camera {camera!r} is not in {spec.name}'s model; expected one of {names}") from None
+    cam = camera_id(model, camera)
     base = model.body(spec.base_body).id
     if spec.floating_base and model.cam_bodyid[cam] != base:
         raise ValueError(
