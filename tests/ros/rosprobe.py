@@ -75,3 +75,18 @@ def guard_statuses(probe: Probe) -> list[tuple[float, dict[str, str]]]:
         for status in msg.status
         if status.name == status_names.SIM_SAFETY
     ]
+
+
+def assert_follows(command, measured, slack=(0.06, 0.06, 0.15), off_axis=(0.12, 0.12, 0.3)) -> None:
+    """A walk segment's mean measured (vx, vy, yaw rate) follows its command's sign and magnitude.
+
+    A commanded axis moves the commanded way at 50–150 % of the command (± `slack`, m/s or rad/s); an axis
+    commanded to zero stays within `off_axis` (a walking body sways and drifts a little).
+    """
+    for axis, (cmd, got) in enumerate(zip(command, measured, strict=True)):
+        label = f"axis {axis}: commanded {cmd}, walked {got:.3f} (command {tuple(command)}, walked {tuple(measured)})"
+        if abs(cmd) < 1e-9:
+            assert abs(got) <= off_axis[axis], label
+            continue
+        assert got * cmd > 0, label
+        assert 0.5 * abs(cmd) - slack[axis] <= abs(got) <= 1.5 * abs(cmd) + slack[axis], label
