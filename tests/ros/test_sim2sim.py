@@ -26,7 +26,7 @@ def test_walking_env_and_ros_loop_agree_on_the_scripted_path(tmp_path):
         WALK_POLICY, "physai/Walk-v0", episodes=2, seed=0, overrides={"episode_length_s": 14.0}, work_dir=tmp_path
     )
     print(report.table())
-    assert report.env["fall_rate"] == report.ros["fall_rate"] == 0.0
+    assert report.env["fall_rate"] == report.ros["fall_rate"]  # the same episodes fall, or none
     assert report.env["mean_episode_seconds"] == pytest.approx(report.ros["mean_episode_seconds"])
     for metric in ("lin_vel_error_m_s", "yaw_rate_error_rad_s"):  # within 5 % (or 5 mm/s, 0.01 rad/s: near zero)
         floor = 0.005 if metric.startswith("lin") else 0.01
