@@ -185,7 +185,10 @@ def walk(seconds: str = "16") -> dict:
         "max_tilt_rad": summary.max_tilt_rad,
         "lin_vel_error_m_s": summary.walk.lin_vel_error_m_s if summary.walk else None,
         "yaw_rate_error_rad_s": summary.walk.yaw_rate_error_rad_s if summary.walk else None,
-        "segments": [{"command": list(g.command), "measured": list(g.measured)} for g in summary.segments],
+        "segments": [
+            {"command": list(g.command), "measured": list(g.measured), "duration_s": g.duration_s}
+            for g in summary.segments
+        ],
         "commands_checked": checked,
         "violations": bad[:20],
     }
