@@ -99,26 +99,29 @@ def test_keyboard_keys_typed_into_physai_launch_walk_the_robot(tmp_path):
 def test_joy_with_the_deadman_held_walks_the_robot(tmp_path, probe):
     import threading
 
-    from nav_msgs.msg import Odometry
+    from rosgraph_msgs.msg import Clock
     from sensor_msgs.msg import Joy
 
     from physai.ros import qos
 
-    probe.subscribe(Odometry, "/odom", qos.SENSOR)
+    probe.subscribe(Clock, "/clock", 10)
     pub = probe.node.create_publisher(Joy, "/joy", qos.SENSOR)
-    args = {"policy": str(WALK_POLICY), "teleop": "joy", "max_sim_time_s": "14", "record": str(tmp_path / "bag")}
-    sent = {"axes": [0.0, 0.0, 0.0, 0.0], "held": 0, "stop": False}
+    args = {  # lockstep: the physics does not depend on this machine's scheduling (the keyboard test runs realtime)
+        "policy": str(WALK_POLICY),
+        "teleop": "joy",
+        "mode": "lockstep",
+        "max_sim_time_s": "14",
+        "record": str(tmp_path / "bag"),
+    }
+    sent = {"stop": False}
 
-    def joystick() -> None:  # joy_node's 20 Hz, and the operator: hold the deadman with the stick forward
-        began = None
+    def joystick() -> None:  # joy_node's 20 Hz, and the operator: the deadman held from sim time 2 s to 7 s
         while not sent["stop"]:
-            if began is None and probe.received("/odom"):
-                began = time.monotonic()  # the robot is being simulated
-            elapsed = 0.0 if began is None else time.monotonic() - began
-            held = began is not None and 2.0 <= elapsed < 7.0
+            clocks = probe.received("/clock")
+            sim_s = 0.0 if not clocks else clocks[-1][1].clock.sec + clocks[-1][1].clock.nanosec * 1e-9
             msg = Joy()
             msg.axes = [0.0, 0.6, 0.0, 0.0]  # left stick forward: 0.6 × 0.5 m/s
-            msg.buttons = [0, 0, 0, 0, int(held)]
+            msg.buttons = [0, 0, 0, 0, int(2.0 <= sim_s < 7.0)]
             pub.publish(msg)
             time.sleep(0.05)
 
