@@ -135,7 +135,7 @@ def test_joy_with_the_deadman_held_walks_the_robot(tmp_path, probe):
     summary = summarize(tmp_path / "bag")
     assert not summary.fell, summary.table()
     forward = [g for g in summary.segments if g.command[0] > 0]
-    assert [round(g.command[0], 3) for g in forward] == [0.3] and forward[0].duration_s > 3.0  # of 5 s wall
+    assert [round(g.command[0], 3) for g in forward] == [0.3] and forward[0].duration_s > 3.0  # of 5 s held
     assert_follows(forward[0].command, forward[0].measured)
     assert summary.segments[-1].command == (0.0, 0.0, 0.0)  # the release sent one zero command
 
