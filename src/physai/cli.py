@@ -28,8 +28,9 @@ def _cmd_robots(args: argparse.Namespace) -> int:
     for name in available_robots():
         spec = RobotSpec.load(name)
         facts = describe(spec)
-        rows.append((name, facts["dof"], facts["actuators"], f"{facts['mass_kg']:.1f}", facts["source"]))
-    _print_table(("name", "DoF", "actuators", "mass kg", "source"), rows)
+        base = "floating" if spec.floating_base else "fixed"
+        rows.append((name, facts["actuators"], base, facts["nv"], f"{facts['mass_kg']:.1f}", facts["source"]))
+    _print_table(("name", "joints", "base", "nv", "mass kg", "source"), rows)
     return 0
 
 
@@ -44,7 +45,12 @@ def _cmd_robot_show(args: argparse.Namespace) -> int:
         ("robot.yaml", spec.source),
         ("mjcf", spec.mjcf_path),
         ("source", facts["source"]),
-        ("DoF (nv)", facts["dof"]),
+        (
+            "joints",
+            f"{facts['actuators']} actuated; nv = {facts['nv']} (with the free base's 6)"
+            if spec.floating_base
+            else f"{facts['actuators']} actuated; nv = {facts['nv']}",
+        ),
         ("mass", f"{facts['mass_kg']:.2f} kg"),
         ("base body", spec.base_body),
         ("floating base", f"yes, starts at z = {spec.base_height_m} m" if spec.floating_base else "no (fixed)"),
@@ -81,7 +87,7 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     print(
         f"{summary.robot}: {summary.seconds:.2f} s simulated in {summary.wall_s:.1f} s wall; "
         f"final base height {summary.final_base_height_m:.3f} m, max tilt {summary.max_tilt_rad:.3f} rad, "
-        f"{'FELL' if summary.fell else 'stayed up'}"
+        f"{'FELL' if summary.fell else 'stayed up' if summary.floating_base else 'fixed base'}"
     )
     if summary.video:
         print(f"video: {summary.video} ({summary.frames} frames at {args.fps} fps)")
@@ -233,8 +239,10 @@ def _cmd_launch(args: argparse.Namespace) -> int:
         key, sep, value = item.partition(":=")
         if not sep:
             raise ValueError(f"launch argument {item!r}: expected NAME:=VALUE, e.g. robot:=testbed_biped")
+        if key in given:
+            raise ValueError(f"argument {key}:= given twice ({given[key]} and {value}); expected it once")
         given[key] = value
-    duration = float(given.pop("duration")) if "duration" in given else None
+    duration = _seconds("argument duration:=", given.pop("duration")) if "duration" in given else None
     video = given.pop("video", None)
     if video and not given.get("record"):
         given["record"] = str(Path(video).with_suffix("")) + "_bag"
@@ -247,9 +255,7 @@ def _cmd_launch(args: argparse.Namespace) -> int:
             given["record"] = bag
         if Path(bag).exists():
             raise ValueError(f"record:={bag} already exists; choose a new bag directory")
-    result = launch(args.name, given, duration_s=duration, settle_s=2.0 if duration else 0.0)
-    if result.failed:
-        print(f"physai launch: node {result.failed}", file=sys.stderr)
+    result = launch(args.name, given, duration_s=duration, settle_s=2.0 if duration else 0.0)  # reports deaths
     if given.get("record"):
         if not Path(given["record"]).is_dir():  # the recorder never started (its log says why): no second error
             print(f"physai launch: no recording: {given['record']} was not written", file=sys.stderr)
@@ -272,21 +278,53 @@ def _cmd_launch(args: argparse.Namespace) -> int:
 
 
 def _cmd_record(args: argparse.Namespace) -> int:
-    from physai.record import bag_info
+    from pathlib import Path
 
     if args.info:
+        from physai.record import bag_info
+
         info = bag_info(args.bag)
-        print(info)
+        print(info.table())
+        if info.missing:
+            print(
+                f"physai record: {args.bag} lost {info.missing:,} of its {info.recorded_count:,} messages",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    if args.summary:
+        from physai.record.summary import summarize
+
+        print(summarize(args.bag).table())
         return 0
     if args.video:
-        from physai.ros.images import bag_camera_video
-
-        frames = bag_camera_video(args.bag, args.video, overlay=args.overlay)
-        print(f"video: {args.video} ({frames} camera frames{', detections drawn' if args.overlay else ''})")
-        return 0
+        return _record_video(args.bag, args.video, args.overlay)
+    bag = Path(args.bag)
+    if bag.exists() and (not bag.is_dir() or any(bag.iterdir())):
+        raise FileExistsError(f"bag directory {bag} already exists; choose a new one (recording never overwrites)")
+    if not bag.resolve().parent.is_dir():
+        raise FileNotFoundError(f"bag directory {bag}: its folder {bag.resolve().parent} does not exist")
     from physai.bringup.launcher import launch_single
 
     return launch_single("recorder_node", "physai.ros.recorder_node", {"bag": args.bag}, duration_s=args.duration)
+
+
+def _record_video(bag: str, video: str, overlay: bool) -> int:
+    """MP4 of a recorded bag: its camera images when it has some, else the run replayed from /odom + /joint_states."""
+    from physai.record import bag_info
+    from physai.ros.images import bag_camera_video
+
+    topics = {t.name: t.message_count for t in bag_info(bag).topics}
+    if any(name.startswith("/camera/image_raw") and count for name, count in topics.items()):
+        frames = bag_camera_video(bag, video, overlay=overlay)
+        print(f"video: {video} ({frames} camera frames{', detections drawn' if overlay else ''})")
+        return 0
+    from physai.sim.replay import render_bag, robot_of_bag
+
+    robot = robot_of_bag(bag)
+    frames = render_bag(bag, robot, video)
+    print(f"video: {video} ({frames} frames of {robot} replayed from /odom and /joint_states)")
+    return 0
 
 
 def _cmd_bench_ros(args: argparse.Namespace) -> int:
@@ -361,6 +399,60 @@ def _cmd_vision_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(raw: str) -> int:
+    """Argparse type: a whole number ≥ 1 (episodes, frames, worlds, steps)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{raw}; expected a whole number ≥ 1")
+    return value
+
+
+def _positive(raw: str) -> float:
+    """Argparse type: a finite number > 0 (seconds, rates, tolerances)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"{raw}; expected a number > 0")
+    return value
+
+
+def _task(raw: str) -> str:
+    """Argparse type: a registered env id (physai/Balance-v0, physai/Reach-v0, physai/Walk-v0)."""
+    from physai.envs import ENV_IDS
+
+    if raw not in ENV_IDS:
+        raise argparse.ArgumentTypeError(f"{raw}; expected one of {', '.join(ENV_IDS)}")
+    return raw
+
+
+def _output(raw: str) -> str:
+    """Argparse type: a file to write, whose folder must exist (nothing creates folders a typo named)."""
+    from pathlib import Path
+
+    parent = Path(raw).expanduser().resolve().parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{raw}: the folder {parent} does not exist; expected a file in an existing folder"
+        )
+    return raw
+
+
+def _seconds(name: str, raw: str) -> float:
+    """`raw` as a number of seconds > 0; ValueError naming `name` (what the user typed before the value)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and value != float("inf")):
+        raise ValueError(f"{name}{raw}; expected seconds > 0")
+    return value
+
+
 def _overrides(items: Sequence[str]) -> dict:
     """Nested dict from `a.b=value` items; values parsed as YAML (numbers, lists, booleans)."""
     from physai.values import parse_value
@@ -419,12 +511,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--robot", default="unitree_g1", help="robot name or robot.yaml path (default: %(default)s)")
     p.add_argument("--scene", default="flat", help="scene in sim_envs/scenes (flat, rough) or MJCF path")
-    p.add_argument("--seconds", type=float, default=5.0, help="simulated seconds (default: %(default)s)")
-    p.add_argument("--video", help="write an MP4 here (offscreen rendering, MUJOCO_GL=egl or osmesa)")
-    p.add_argument("--fps", type=int, default=30, help="video frame rate (default: %(default)s)")
+    p.add_argument("--seconds", type=_positive, default=5.0, help="simulated seconds (default: %(default)s)")
+    p.add_argument("--video", type=_output, help="write an MP4 here (offscreen rendering, MUJOCO_GL=egl or osmesa)")
+    p.add_argument("--fps", type=_count, default=30, help="video frame rate (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="reset seed (default: %(default)s)")
     p.add_argument("--noise", type=float, default=0.0, help="uniform joint noise at reset, rad (default: 0)")
-    p.add_argument("--json", help="also write the summary as JSON here")
+    p.add_argument("--json", type=_output, help="also write the summary as JSON here")
     p.set_defaults(handler=_cmd_sim)
 
     bench = sub.add_parser("bench", help="benchmarks (figures and ratios against a same-run baseline)")
@@ -436,12 +528,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(medians over repeats) and reports simulator_vs_raw_mj_step and batch_vs_2x_single.",
     )
     p.add_argument("--robot", default="unitree_g1", help="robot (default: %(default)s)")
-    p.add_argument("--steps", type=int, default=4000, help="physics steps per timed repeat (default: %(default)s)")
-    p.add_argument("--decimation", type=int, default=10, help="physics steps per control tick (default: %(default)s)")
-    p.add_argument("--nsim", type=int, default=8, help="BatchSim worlds (default: %(default)s)")
-    p.add_argument("--threads", type=int, default=2, help="BatchSim threads (default: %(default)s)")
-    p.add_argument("--repeats", type=int, default=5, help="timed repeats per figure (default: %(default)s)")
-    p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument("--steps", type=_count, default=4000, help="physics steps per timed repeat (default: %(default)s)")
+    p.add_argument(
+        "--decimation", type=_count, default=10, help="physics steps per control tick (default: %(default)s)"
+    )
+    p.add_argument("--nsim", type=_count, default=8, help="BatchSim worlds (default: %(default)s)")
+    p.add_argument("--threads", type=_count, default=2, help="BatchSim threads (default: %(default)s)")
+    p.add_argument("--repeats", type=_count, default=5, help="timed repeats per figure (default: %(default)s)")
+    p.add_argument("--json", type=_output, help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_sim)
 
     p = bench_sub.add_parser(
@@ -454,12 +548,12 @@ def build_parser() -> argparse.ArgumentParser:
         "rollout_vs_physics; also onnxruntime vs torch single-sample inference latency (median/p99 µs) of the "
         "shipped policies.",
     )
-    p.add_argument("--task", default="physai/Balance-v0", help="env id (default: %(default)s)")
+    p.add_argument("--task", type=_task, default="physai/Balance-v0", help="env id (default: %(default)s)")
     p.add_argument("--robot", help="robot (default: the task's)")
-    p.add_argument("--n-envs", type=int, default=16, help="worlds / envs (default: %(default)s)")
-    p.add_argument("--steps", type=int, default=8192, help="env steps per timed PPO.learn (default: %(default)s)")
-    p.add_argument("--repeats", type=int, default=3, help="timed repeats per variant (default: %(default)s)")
-    p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument("--n-envs", type=_count, default=16, help="worlds / envs (default: %(default)s)")
+    p.add_argument("--steps", type=_count, default=8192, help="env steps per timed PPO.learn (default: %(default)s)")
+    p.add_argument("--repeats", type=_count, default=3, help="timed repeats per variant (default: %(default)s)")
+    p.add_argument("--json", type=_output, help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_train)
 
     p = bench_sub.add_parser(
@@ -469,9 +563,9 @@ def build_parser() -> argparse.ArgumentParser:
         "RGB→gray (the baseline) and physai.vision.detect_markers per frame (p50/p99 ms), then runs sim_node + "
         "perception_node and reports perception_node's image → /target_pose latency and image age.",
     )
-    p.add_argument("--frames", type=int, default=100, help="frames per resolution (default: %(default)s)")
-    p.add_argument("--seconds", type=float, default=6.0, help="sim seconds of the ROS run (default: %(default)s)")
-    p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument("--frames", type=_count, default=100, help="frames per resolution (default: %(default)s)")
+    p.add_argument("--seconds", type=_positive, default=6.0, help="sim seconds of the ROS run (default: %(default)s)")
+    p.add_argument("--json", type=_output, help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_vision)
 
     p = sub.add_parser(
@@ -482,12 +576,12 @@ def build_parser() -> argparse.ArgumentParser:
         "recording and prints every metric side by side with its difference.",
     )
     p.add_argument("policy", help="policy .onnx")
-    p.add_argument("--task", default="physai/Balance-v0")
-    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--task", type=_task, default="physai/Balance-v0")
+    p.add_argument("--episodes", type=_count, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="task YAML override")
     p.add_argument("--task-config", help="task YAML the policy was trained with (e.g. walk_g1; default: the task's)")
-    p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument("--json", type=_output, help="write the report here as JSON")
     p.add_argument(
         "--commands", metavar="FILE", help="Walk: command timeline (default: sim_envs/commands/walk_path.yaml)"
     )
@@ -499,8 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Runs the sim bringup with the shipped balance policy (lockstep, then realtime without and with "
         "SCHED_FIFO), and sim_node in lockstep against an instant responder; compares with raw mj_step.",
     )
-    p.add_argument("--seconds", type=float, default=20.0, help="wall seconds per realtime measurement")
-    p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument("--seconds", type=_positive, default=20.0, help="wall seconds per realtime measurement")
+    p.add_argument("--json", type=_output, help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_ros)
 
     p = bench_sub.add_parser(
@@ -511,10 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(needs root), for testbed_biped (12 motors) and unitree_g1 (29 motors), each without and with SCHED_FIFO. "
         "Reports driver tick time (read_state + write_command), loop lateness p50/p99/max and misses.",
     )
-    p.add_argument("--seconds", type=float, default=60.0, help="wall seconds per configuration (default: %(default)s)")
-    p.add_argument("--rate-hz", type=float, default=1000.0, help="driver loop rate (default: %(default)s)")
+    p.add_argument(
+        "--seconds", type=_positive, default=60.0, help="wall seconds per configuration (default: %(default)s)"
+    )
+    p.add_argument("--rate-hz", type=_positive, default=1000.0, help="driver loop rate (default: %(default)s)")
     p.add_argument("--motors", default="12,29", help="motor counts to run: 12, 29 or 12,29 (default: %(default)s)")
-    p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument("--json", type=_output, help="write the report here as JSON")
     p.set_defaults(handler=_cmd_bench_driver)
 
     p = sub.add_parser(
@@ -576,12 +672,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--robot", default="testbed_arm", help="robot name or robot.yaml (default: %(default)s)")
     p.add_argument("--camera", default="scene_cam", help="MJCF camera (default: %(default)s)")
-    p.add_argument("--width", type=int, default=640, help="image width, pixels (default: %(default)s)")
-    p.add_argument("--height", type=int, default=480, help="image height, pixels (default: %(default)s)")
-    p.add_argument("--views", type=int, default=25, help="board poses rendered (default: %(default)s)")
+    p.add_argument("--width", type=_count, default=640, help="image width, pixels (default: %(default)s)")
+    p.add_argument("--height", type=_count, default=480, help="image height, pixels (default: %(default)s)")
+    p.add_argument("--views", type=_count, default=25, help="board poses rendered (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of the board poses (default: %(default)s)")
     p.add_argument("--k", metavar="FX,FY,CX,CY", help="intrinsics to check instead of the published ones (pixels)")
-    p.add_argument("--tolerance", type=float, default=0.01, help="relative tolerance (default: %(default)s = 1 %%)")
+    p.add_argument("--tolerance", type=_positive, default=0.01, help="relative tolerance (default: %(default)s = 1 %%)")
     p.set_defaults(handler=_cmd_vision_calibrate)
 
     launch = sub.add_parser(
@@ -603,17 +699,33 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("arguments", nargs="*", metavar="NAME:=VALUE", help="launch arguments (below)")
         p.set_defaults(handler=_cmd_launch)
 
-    p = sub.add_parser("record", help="record every physai topic into a rosbag2 MCAP bag (or --info on a bag)")
-    p.add_argument("bag", help="bag directory to create (or to inspect with --info)")
-    p.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
-    p.add_argument("--info", action="store_true", help="print topics, counts and duration of an existing bag")
-    p.add_argument("--video", metavar="MP4", help="write the bag's camera images (raw or compressed) to this MP4")
+    p = sub.add_parser(
+        "record",
+        help="record every physai topic into a rosbag2 MCAP bag (or --info / --summary / --video of a bag)",
+        description="Record every physai topic into BAG (a new rosbag2 MCAP directory) until Ctrl-C, SIGTERM or "
+        "--duration; the bag is finalized on each. With --info, --summary or --video, read an existing BAG instead.",
+    )
+    p.add_argument("bag", help="bag directory to create (or to read with --info, --summary, --video)")
+    p.add_argument("--duration", type=_positive, help="stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument(
+        "--info", action="store_true", help="print topics, counts and duration of an existing bag (like ros2 bag info)"
+    )
+    p.add_argument(
+        "--summary", action="store_true", help="print the run summary of an existing bag (as after a launch)"
+    )
+    p.add_argument(
+        "--video",
+        type=_output,
+        metavar="MP4",
+        help="write an MP4 of an existing bag: its camera images (raw or compressed), or else the run replayed in "
+        "MuJoCo from /odom and /joint_states (the robot found by its joint names)",
+    )
     p.add_argument("--overlay", action="store_true", help="with --video: draw the ArUco detections on the frames")
     p.set_defaults(handler=_cmd_record)
 
     p = sub.add_parser("export", help="export a training checkpoint to ONNX with its contract")
     p.add_argument("checkpoint", help="a model.zip or checkpoints/ckpt_N_steps.zip inside a run folder")
-    p.add_argument("--out", help="output .onnx (default: next to the checkpoint)")
+    p.add_argument("--out", type=_output, help="output .onnx (default: next to the checkpoint)")
     p.set_defaults(handler=_cmd_export)
 
     p = sub.add_parser(
@@ -625,18 +737,25 @@ def build_parser() -> argparse.ArgumentParser:
         "drift while commanded to stand, foot slip and step frequency.",
     )
     p.add_argument("policy", help="policy .onnx with an embedded physai contract")
-    p.add_argument("--task", required=True, help="env id")
+    p.add_argument("--task", type=_task, required=True, help="env id")
     p.add_argument("--robot", help="robot (default: the contract's)")
-    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--episodes", type=_count, default=10)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--video", help="record episode 0 to this MP4 (tracking camera on floating-base robots)")
-    p.add_argument("--json", help="write the report here as JSON")
+    p.add_argument(
+        "--video", type=_output, help="record episode 0 to this MP4 (tracking camera on floating-base robots)"
+    )
+    p.add_argument("--json", type=_output, help="write the report here as JSON")
     p.add_argument(
         "--commands",
         metavar="FILE",
         help="Walk: YAML timeline [{t, vx, vy, yaw_rate}, ...] replacing the random commands",
     )
-    p.add_argument("--plot", metavar="PNG", help="Walk: commanded vs measured velocity and gait diagram of episode 0")
+    p.add_argument(
+        "--plot",
+        type=_output,
+        metavar="PNG",
+        help="Walk: commanded vs measured velocity and gait diagram of episode 0",
+    )
     p.add_argument(
         "--target-from",
         choices=("truth", "vision"),
@@ -656,9 +775,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except (ValueError, FileNotFoundError) as err:  # bad input: one clear line, no traceback
-        print(f"physai: error: {err}", file=sys.stderr)
+    except (ValueError, FileNotFoundError, FileExistsError) as err:  # bad input: one clear line, no traceback
+        print(f"physai: error: {_as_typed(err, args)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `physai ... | head`: the reader has gone, nothing more to say
+        sys.stderr.close()
+        return 0
+
+
+def _as_typed(err: Exception, args: argparse.Namespace) -> str:
+    """The error in the words the user typed: a config field becomes its option (`n_envs` → `--n-envs 0`)."""
+    from physai.errors import FieldError
+
+    if not isinstance(err, FieldError) or err.source:
+        return str(err)
+    algo = getattr(args, "algo", None)
+    if err.field in getattr(args, "config_fields", ()):
+        return f"--{err.field.replace('_', '-')} {err.value}; expected {err.expected}"
+    if algo and err.field.startswith(f"{algo}."):
+        return f"--hp {err.field.removeprefix(algo + '.')}={err.value}; expected {err.expected}"
+    return str(err)
 
 
 if __name__ == "__main__":

@@ -46,3 +46,29 @@ def robot_descriptions_dir() -> Path:
 def scenes_dir() -> Path:
     """Folder with world scenes (MJCF) such as flat.xml and rough.xml."""
     return data_root() / "sim_envs" / "scenes"
+
+
+SCRATCH_KEEP = 20
+"""Run folders (logs, params) kept under $TMPDIR/physai; older ones beyond this many are removed."""
+SCRATCH_MIN_AGE_S = 3600.0
+"""A run folder younger than this is never removed (its run may still be going)."""
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A new folder $TMPDIR/physai/<prefix>XXXX for one run's logs and params.
+
+    The folders of earlier runs beyond the newest SCRATCH_KEEP, and older than SCRATCH_MIN_AGE_S, are removed
+    first, so they do not pile up (a launch prints its folder; a user reads it soon after).
+    """
+    import shutil
+    import tempfile
+    import time
+
+    base = Path(tempfile.gettempdir()) / "physai"
+    base.mkdir(exist_ok=True)
+    folders = sorted((p for p in base.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    now = time.time()
+    for old in folders[SCRATCH_KEEP:]:
+        if now - old.stat().st_mtime > SCRATCH_MIN_AGE_S:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=base))

@@ -15,8 +15,9 @@ def test_robots_table_lists_every_robot_with_facts(capsys):
     out = capsys.readouterr().out
     lines = {line.split()[0]: line.split() for line in out.splitlines()[2:]}
     assert set(lines) == {"testbed_arm", "testbed_biped", "unitree_g1", "unitree_h1"}
-    assert lines["unitree_g1"][1:3] == ["35", "29"]  # DoF (nv), actuators
-    assert 30 < float(lines["unitree_g1"][3]) < 40  # mass, kg
+    assert lines["unitree_g1"][1:4] == ["29", "floating", "35"]  # joints, base, nv (29 + the free base's 6)
+    assert lines["testbed_arm"][1:4] == ["7", "fixed", "8"]  # the mirrored finger joint is not actuated
+    assert 30 < float(lines["unitree_g1"][4]) < 40  # mass, kg
 
 
 def test_robot_show_prints_joint_table(capsys):

@@ -6,6 +6,7 @@ printed summary, tests/ros cover real launches.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -84,6 +85,7 @@ def fake_launch(monkeypatch, tmp_path):
         state.calls.append(dict(given))
         if state.recorder_fails:
             failed = "recorder_node exited with code 1:\nrefusing to start"
+            print("physai launch: recorder_node exited with code 1 after 0.1 s", file=sys.stderr)  # as launch() does
             return launcher.LaunchResult(exit_code=1, run_dir=tmp_path, failed=failed, wall_s=0.1)
         if given.get("record"):
             Path(given["record"]).mkdir(parents=True)

@@ -40,7 +40,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -50,7 +49,7 @@ from typing import Any
 from physai.bench.report import write_report
 from physai.bringup.launcher import log_tail, private_netns, stop_process
 from physai.bringup.sets import other_cpus, resolve_loop_cpu
-from physai.paths import robot_descriptions_dir
+from physai.paths import robot_descriptions_dir, scratch_dir
 
 CHANNEL = "239.74.163.2"
 """Multicast group of the bench's virtual CAN buses (datagram, every bus on it), inside the namespace."""
@@ -97,7 +96,7 @@ def run(
         raise ValueError(f"seconds={seconds!r}: expected a duration > 0")
     if not 100.0 <= rate_hz <= 5000.0:
         raise ValueError(f"rate_hz={rate_hz!r}: expected 100–5000")
-    work = Path(tempfile.mkdtemp(prefix="physai-bench-driver-"))
+    work = scratch_dir("bench-driver-")
     configs = {str(n): _configuration(n, work) for n in motor_counts}
     figures: dict[str, Any] = {}
     with ExitStack() as stack:

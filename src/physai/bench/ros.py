@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import mujoco
 from physai.bench.report import empty_loop, write_report
 from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
 from physai.bringup.sets import NodeLaunch, params_yaml
-from physai.paths import data_root
+from physai.paths import data_root, scratch_dir
 from physai.record import diagnostics
 from physai.record.summary import summarize
 from physai.sim import Simulator
@@ -40,7 +39,7 @@ POLICY = data_root() / "policies" / "biped_balance" / "policy.onnx"
 def run(seconds: float = 20.0, json_path: str | Path | None = None) -> dict:
     """Measure every figure in one run; `seconds` of wall time per realtime measurement."""
     os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(100, 200)))
-    work = Path(tempfile.mkdtemp(prefix="physai-bench-ros-"))
+    work = scratch_dir("bench-ros-")
     figures: dict[str, Any] = {}
     lockstep = _launch_summary(work / "lockstep", {"mode": "lockstep", "max_sim_time_s": str(seconds * 2)}, seconds * 4)
     figures["state_to_command_latency_us"] = {

@@ -11,7 +11,6 @@ Ratios: <w>x<h>.detect_vs_gray, detect_vs_render (same frames, same run).
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from physai.bench.report import write_report
+from physai.paths import scratch_dir
 
 SIZES = ((320, 240), (640, 480))
 
@@ -75,7 +75,7 @@ def ros_latency(seconds: float) -> dict[str, float]:
     from physai.bringup.launcher import launch
     from physai.record import diagnostics, read_bag
 
-    work = Path(tempfile.mkdtemp(prefix="physai-bench-vision-"))
+    work = scratch_dir("bench-vision-")
     args = {
         "robot": "testbed_arm",
         "scene": "marker_cube",

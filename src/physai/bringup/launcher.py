@@ -12,8 +12,8 @@ is reported on stderr (node, exit code or signal, log tail), in `LaunchResult.de
 first exit and feeds JSON lines on its stdin. A node with `respawn` (policy_node with respawn:=true) is
 restarted `respawn_delay_s` after it exits, its log appended to. The launch ends when an actuator node exits
 (exit 0: its job is done, e.g. sim_node at sim_time), at `duration_s`, or at SIGINT/SIGTERM (forwarded); the
-nodes still running are then stopped in reverse start order (the recorder last) with SIGINT, SIGKILL after a
-grace period; that stop is the only way the launcher ends an actuator node (driver_node then sends
+nodes still running are then stopped with SIGINT, SIGKILL after a grace period: the actuator nodes first (the
+run's clock stops before its policy), then the others in reverse start order, the recorder last; that stop is the only way the launcher ends an actuator node (driver_node then sends
 exit-motor-mode frames). The exit code is 1 if any node died during the launch.
 
 A real-time set (a node at SCHED_FIFO) also runs the kernel's softirq threads at SCHED_FIFO above its loops
@@ -28,7 +28,6 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,7 +38,7 @@ from typing import Any
 
 from physai.bringup.host import softirq_threads_fifo
 from physai.bringup.sets import NETNS_BRINGUPS, NodeLaunch, bringup, params_yaml
-from physai.paths import data_root
+from physai.paths import data_root, scratch_dir
 
 GRACE_S = 5.0
 """Seconds a node gets to exit after SIGINT before SIGKILL."""
@@ -279,7 +278,7 @@ def launch(
     `settle_s` extends the run by that many seconds of start-up time (node processes take a moment).
     """
     nodes = bringup(name, arguments)
-    folder = Path(run_dir) if run_dir else Path(tempfile.mkdtemp(prefix=f"physai-{name}-"))
+    folder = Path(run_dir) if run_dir else scratch_dir(f"{name}-")
     folder.mkdir(parents=True, exist_ok=True)
     params = folder / "params.yaml"
     params.write_text(params_yaml(nodes))
@@ -371,8 +370,14 @@ def _write_pids(run_dir: Path, running: list[_Process]) -> None:
 
 
 def stop_all(procs: list[tuple[NodeLaunch, subprocess.Popen]]) -> None:
-    """SIGINT every running node in reverse start order (`stop_last` ones at the end), SIGKILL after GRACE_S."""
-    ordered = [p for p in reversed(procs) if not p[0].stop_last] + [p for p in reversed(procs) if p[0].stop_last]
+    """SIGINT every running node, SIGKILL after GRACE_S; actuator nodes first, the `stop_last` ones at the end.
+
+    The run's clock (sim_node, the plant) stops before its policy, so the robot is never recorded sagging under
+    a policy already gone; the others go in reverse start order and the recorder finalizes the bag last.
+    """
+    ordered = [p for p in reversed(procs) if p[0].actuator]
+    ordered += [p for p in reversed(procs) if not p[0].actuator and not p[0].stop_last]
+    ordered += [p for p in reversed(procs) if p[0].stop_last]
     for _, proc in ordered:
         stop_process(proc)
 
@@ -389,16 +394,30 @@ def stop_process(proc: subprocess.Popen, sig: int = signal.SIGINT, grace_s: floa
 
 
 def launch_single(name: str, module: str, parameters: Mapping[str, Any], *, duration_s: float | None = None) -> int:
-    """Run one node (e.g. the recorder) like `launch` does; returns its exit code."""
-    folder = Path(tempfile.mkdtemp(prefix=f"physai-{name}-"))
+    """Run one node (e.g. the recorder) like `launch` does until it exits, `duration_s`, SIGINT or SIGTERM.
+
+    Returns its exit code (0 when it stopped cleanly on the signal). A signal is forwarded as SIGINT (the node finalizes its output), so nothing is left running.
+    """
+    folder = scratch_dir(f"{name}-")
     node = NodeLaunch(name, name, module, dict(parameters))
     params = folder / "params.yaml"
     params.write_text(params_yaml([node]))
-    proc = start_node(node, params, folder, localhost_env())
+    stop = {"signal": None}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop["signal"] = signum
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        proc.wait(timeout=duration_s)
-    except (subprocess.TimeoutExpired, KeyboardInterrupt):
-        pass
-    finally:
+        proc = start_node(node, params, folder, localhost_env())
+        deadline = None if duration_s is None else time.monotonic() + duration_s
+        while proc.poll() is None and stop["signal"] is None and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.05)
         stop_all([(node, proc)])
-    return 0 if proc.returncode in (0, -signal.SIGINT) else 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if proc.returncode not in (0, -signal.SIGINT):
+        print(f"physai: {name} exited with code {proc.returncode}:\n{log_tail(folder, name)}", file=sys.stderr)
+        return 1
+    return 0

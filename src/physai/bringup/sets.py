@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from physai.control.rate_loop import FIFO_PRIORITY_ENV
+from physai.errors import FieldError
 from physai.fields import field_docs
 from physai.ros.node_config import TELEOP_SOURCES, DriverNodeConfig, MotorSimNodeConfig, SimNodeConfig
 from physai.values import bag_directory, parse_value
@@ -141,6 +142,12 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
     },
 }
 """Per set: argument → (default, help). Values given as strings are converted to the default's type."""
+NODE_CONFIGS: dict[str, tuple[type, ...]] = {
+    "sim": (SimNodeConfig,),
+    "hil": (DriverNodeConfig, MotorSimNodeConfig),
+    "robot": (DriverNodeConfig,),
+}
+"""Per set: the configs of its actuator-side nodes, whose checks the launch arguments pass before any node starts."""
 SET_ARGUMENTS = ("policy", "loop_cpu", "perception", *RECORD_ARGUMENTS, *RESPAWN_ARGUMENTS, *TELEOP_ARGUMENTS)
 """Arguments about the set as a whole (which nodes run, where, recorded, respawned); every other argument is a
 node parameter of the same name, with that node's default and docstring (`node_arguments`)."""
@@ -292,19 +299,21 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise ValueError(f"unknown argument(s) {unknown} for bringup {name!r}; expected {', '.join(declared)}")
-    out = {}
-    for key, (default, _) in declared.items():
-        value = given.get(key, default)
-        if isinstance(value, str) and not isinstance(default, str):
-            try:
-                value = type(default)(parse_value(value))
-            except (TypeError, ValueError):
-                raise ValueError(f"argument {key}:={value!r}; expected a {type(default).__name__}") from None
-        out[key] = value
+    out = {key: _typed(key, given.get(key, default), default) for key, (default, _) in declared.items()}
     if not out["respawn_delay"] >= 0:  # NaN too
         raise ValueError(f"argument respawn_delay:={out['respawn_delay']!r}; expected seconds ≥ 0")
-    if name == "sim" and out["mode"] not in ("realtime", "lockstep"):
-        raise ValueError(f"argument mode:={out['mode']!r}; expected realtime or lockstep")
+    for cls in NODE_CONFIGS[name]:  # the nodes' own checks, before any of them starts
+        fields = {f.name for f in dataclasses.fields(cls)}
+        try:
+            cls(**{k: v for k, v in out.items() if k in fields and k not in SET_ARGUMENTS})
+        except FieldError as err:
+            if err.field.split("[")[0] not in out:
+                raise
+            raise ValueError(
+                f"argument {err.field}:={given.get(err.field, err.value)!s}; expected {err.expected}"
+            ) from None
+    if name == "sim" and out["mode"] == "lockstep" and not out["policy"]:
+        raise ValueError("argument mode:=lockstep needs policy:=... (sim_node steps only when a policy answers)")
     teleop = str(out["teleop"])
     source, _, script = teleop.partition(":")
     if teleop and (source not in TELEOP_SOURCES or bool(script) != (source == "script")):
@@ -318,6 +327,23 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     if out.get("mode") == "lockstep":  # no loop to protect: the round trip runs in callbacks, on every CPU
         out["loop_cpu"] = -1
     return out
+
+
+def _typed(key: str, value: Any, default: Any) -> Any:
+    """A launch argument given as a string, converted to its default's type; ValueError naming it."""
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    parsed = parse_value(value) if value.strip() else None
+    if isinstance(default, bool):
+        ok = isinstance(parsed, bool)
+    elif isinstance(default, float):
+        ok = isinstance(parsed, (int, float)) and not isinstance(parsed, bool)
+    else:
+        ok = isinstance(parsed, type(default)) and not isinstance(parsed, bool)
+    if not ok:
+        kinds = {bool: "true or false", int: "a whole number", float: "a number"}
+        raise ValueError(f"argument {key}:={value}; expected {kinds.get(type(default), type(default).__name__)}")
+    return type(default)(parsed)
 
 
 def resolve_loop_cpu(value: str, allowed: set[int] | None = None) -> int:

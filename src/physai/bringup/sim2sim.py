@@ -15,12 +15,13 @@ yaw-rate tracking error, drift while standing) from the env's step info and from
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from physai.paths import scratch_dir
 
 NOISE_FREE: dict[str, Any] = {
     "reset_joint_noise_rad": 0.0,
@@ -105,7 +106,7 @@ def run(
         env.task.command_timeline = CommandTimeline.load(script)
     elif commands:
         raise ValueError(f"commands: {task} takes no velocity commands (physai/Walk-v0 does)")
-    folder = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="physai-sim2sim-"))
+    folder = Path(work_dir) if work_dir else scratch_dir("sim2sim-")
     report = Sim2SimReport(str(policy), task, episodes, seed)
     env_fell, ros_fell, env_len, ros_len = [], [], [], []
     env_walk, ros_walk = [], []

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from physai.errors import FieldError
 from physai.robot.command import JointCommand
 from physai.robot.spec import RobotSpec
 
@@ -89,9 +90,9 @@ class GuardConfig:
         for name in ("timeout_s", "damping_kd_scale", "max_gain_scale"):
             value = getattr(self, name)
             if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"GuardConfig.{name} is {value!r}; expected a finite number > 0")
+                raise FieldError("", name, value, "a finite number > 0")
         if not (np.isfinite(self.soft_start_s) and self.soft_start_s >= 0):
-            raise ValueError(f"GuardConfig.soft_start_s is {self.soft_start_s!r}; expected a finite number ≥ 0")
+            raise FieldError("", "soft_start_s", self.soft_start_s, "a finite number ≥ 0")
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,8 @@ def open_link(config: HardwareConfig, *, interface: str | None = None, channel: 
             try:
                 opened.append(can.Bus(**kwargs))
             except (OSError, can.CanError) as err:
-                raise OSError(f"cannot open CAN bus {bus.name!r} ({kind} channel {kwargs['channel']}): {err}") from err
+                where = f"CAN bus {bus.name!r} ({kind} channel {kwargs['channel']})"
+                raise OSError(f"cannot open {where}: {_why(kind, kwargs['channel'], err)}") from err
     except Exception:
         for bus in opened:
             bus.shutdown()
@@ -306,3 +307,19 @@ def as_link(link: FrameLink | can.BusABC, config: HardwareConfig) -> FrameLink:
     if link.n_buses != len(config.buses):
         raise ValueError(f"a link of {link.n_buses} bus(es) for {config.source}; expected {len(config.buses)}")
     return link
+
+
+def _why(kind: str, channel: str, err: Exception) -> str:
+    """What a failed bus open means for the user: the cause and what to do (SocketCAN's errnos spelled out)."""
+    errno_ = getattr(err, "errno", None)
+    if kind == "socketcan" and errno_ == 97:  # EAFNOSUPPORT
+        return (
+            "this kernel has no SocketCAN (errno 97, address family not supported); expected a Linux host with the "
+            "can/can_raw modules and the adapter up, or `physai launch hil` for virtual motors"
+        )
+    if kind == "socketcan" and errno_ == 19:  # ENODEV
+        return (
+            f"no network interface {channel} (errno 19); expected the adapter up: "
+            f"`ip link set {channel} up type can bitrate 1000000`"
+        )
+    return str(err)

@@ -20,6 +20,7 @@ metadata.yaml, after which every reader above opens the bag normally.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import os
@@ -114,11 +115,37 @@ class BagInfo:
     """Latest log time, ns (None without messages)."""
     topics: tuple[TopicInfo, ...]
     """Topics in channel order."""
+    recorded_count: int | None = None
+    """Messages the recorder wrote, from metadata.yaml (None without one): more than `message_count` means the
+    file lost messages after it was written (truncated, a torn copy)."""
 
     @property
     def duration_s(self) -> float:
         """Time span end - start in seconds (0 without messages)."""
         return 0.0 if self.start_ns is None or self.end_ns is None else (self.end_ns - self.start_ns) / 1e9
+
+    @property
+    def missing(self) -> int:
+        """Messages metadata.yaml counts that the file no longer holds (0 when it holds them all)."""
+        return max(0, (self.recorded_count or 0) - self.message_count)
+
+    def table(self) -> str:
+        """The bag as `ros2 bag info` shows it: file, state, duration, counts, then one row per topic."""
+        size = self.path.stat().st_size if self.path.is_file() else 0
+        state = "finalized" if self.finalized else "not finalized (no footer: the readable part was scanned)"
+        start = "-" if self.start_ns is None else f"{self.start_ns / 1e9:.3f} s"
+        lines = [
+            f"Files:     {self.path} ({size / 1024:,.1f} KiB, mcap, {state})",
+            f"Duration:  {self.duration_s:.3f} s (start {start})",
+            f"Messages:  {self.message_count:,}",
+        ]
+        if self.missing:
+            lines.append(f"WARNING:   {self.missing:,} of {self.recorded_count:,} recorded messages are gone")
+        width = max([len(t.name) for t in self.topics] + [5])
+        type_width = max([len(t.type_name) for t in self.topics] + [4])
+        lines.append(f"{'topic':<{width}}  {'type':<{type_width}}  count")
+        lines += [f"{t.name:<{width}}  {t.type_name:<{type_width}}  {t.message_count:,}" for t in self.topics]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -305,6 +332,24 @@ def bag_info(path: str | os.PathLike[str]) -> BagInfo:
     Uses the summary of a finalized file; scans the readable part of one without a footer.
     """
     mcap_path = mcap_files(path)[0]
+    info = _file_info(mcap_path)
+    return dataclasses.replace(info, recorded_count=_recorded_count(mcap_path))
+
+
+def _recorded_count(mcap_path: Path) -> int | None:
+    """message_count of this file in the metadata.yaml beside it, None without one."""
+    meta = mcap_path.parent / "metadata.yaml"
+    if not meta.is_file():
+        return None
+    try:
+        info = (yaml.safe_load(meta.read_text()) or {}).get("rosbag2_bagfile_information", {})
+    except yaml.YAMLError:
+        return None
+    files = [f for f in info.get("files") or [] if f.get("path") == mcap_path.name]
+    return int(files[0].get("message_count", 0)) if files else None
+
+
+def _file_info(mcap_path: Path) -> BagInfo:
     if is_finalized(mcap_path):
         with mcap_path.open("rb") as f:
             summary = make_reader(f).get_summary()

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from physai.errors import FieldError
 from physai.values import parse_value
 
 
@@ -84,6 +85,29 @@ class TrainConfig:
     ppo: PPOSettings = field(default_factory=PPOSettings)
     sac: SACSettings = field(default_factory=SACSettings)
 
+    def check(self) -> None:
+        """FieldError naming the first setting no run can use (before any world is built or file written)."""
+        for name in ("steps", "n_envs", "checkpoint_every", "torch_threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise FieldError("", name, value, "a whole number ≥ 1")
+        if not isinstance(self.sim_threads, int) or self.sim_threads < 0:
+            raise FieldError("", "sim_threads", self.sim_threads, "a whole number ≥ 0 (0: all CPUs)")
+        if self.algo not in ("ppo", "sac"):
+            raise FieldError("", "algo", self.algo, "ppo or sac")
+        settings = getattr(self, self.algo)
+        for f in dataclasses.fields(settings):
+            value = getattr(settings, f.name)
+            if isinstance(value, int) and not isinstance(value, bool) and value < (0 if "starts" in f.name else 1):
+                raise FieldError("", f"{self.algo}.{f.name}", value, "a whole number ≥ 1")
+        rollout = self.n_envs * self.ppo.n_steps
+        if self.algo == "ppo" and self.steps < rollout:
+            raise FieldError(
+                "", "steps", self.steps,
+                f"at least one rollout, n_envs × ppo.n_steps = {self.n_envs} × {self.ppo.n_steps} = {rollout:,} "
+                "(raise steps or lower n_envs)",
+            )  # fmt: skip
+
 
 def set_field(config: Any, dotted: str, raw: str) -> None:
     """Set `a.b.c=value` on a (nested) dataclass from the command line; the value is parsed as YAML."""
@@ -97,4 +121,12 @@ def set_field(config: Any, dotted: str, raw: str) -> None:
     current = getattr(target, name)
     if isinstance(current, tuple):
         value = tuple(value if isinstance(value, list) else [value])
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+            raise FieldError("", dotted, raw, "layer sizes, e.g. [256,128]")
+    elif isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    elif (isinstance(current, (int, float)) and not isinstance(current, bool)) and (
+        isinstance(value, bool) or not isinstance(value, type(current))
+    ):
+        raise FieldError("", dotted, raw, "a whole number" if isinstance(current, int) else "a number")
     setattr(target, name, value)

@@ -15,10 +15,37 @@ from typing import Any
 LOOPBACK = "127.0.0.1"
 
 
+CONNECT_TIMEOUT_S = 5.0
+"""How long the probe of a cluster's address waits for a TCP answer (Ray itself retries for minutes)."""
+
+
+def check_reachable(address: str) -> None:
+    """ValueError unless something accepts TCP connections at `address` ("host:port"; "auto" and ray:// pass)."""
+    import socket
+
+    if address == "auto" or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ValueError(f"--ray-address {address}; expected HOST:PORT of a Ray head (`ray start --head`) or auto")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ValueError(
+            f"--ray-address {address}: no Ray head answers there ({reason}); expected HOST:PORT of a running "
+            "`ray start --head` (its GCS port, 6379 by default) or auto"
+        ) from None
+
+
 @contextmanager
 def ray_session(config: Any) -> Iterator[Any]:
     """Ray for the sweep: a fresh local one bound to loopback (shut down after), or the given cluster."""
     if config.ray_address is not None:
+        check_reachable(config.ray_address)
+        if config.ray_address.split(":")[0] in (LOOPBACK, "localhost"):  # a cluster on this host: stay on loopback
+            os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
         import ray
 
         if ray.is_initialized():

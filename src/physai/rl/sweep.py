@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from physai.errors import FieldError
 from physai.rl.config import TrainConfig
 from physai.rl.ray_session import ray_session
 from physai.rl.sweep_grid import (
@@ -151,7 +152,10 @@ def trial_configs(config: SweepConfig) -> list[TrainConfig]:
         trial = copy.deepcopy(base)
         trial.seed = seed
         for key, value in zip(config.grid, values, strict=True):
-            apply_setting(trial, key, value)
+            try:
+                apply_setting(trial, key, value)
+            except FieldError as err:  # noqa: PERF203 (a few trials, and it ends the loop)
+                raise ValueError(f"--grid {key}: the value {value!r}; expected {err.expected}") from None
         trial.out = str(folder / trial_name(index))
         out.append(trial)
     return out
@@ -181,9 +185,8 @@ def check_config(config: SweepConfig) -> None:
         raise ValueError(f"gpus_per_trial is {config.gpus_per_trial}; expected ≥ 0")
     task_type = TASK_TYPES[config.task]
     checked: set[str] = set()
-    for trial in trial_configs(config):  # also checks every key with set_field
-        if trial.algo not in ("ppo", "sac"):
-            raise ValueError(f"algo is {trial.algo!r}; expected ppo or sac")
+    for trial in trial_configs(config):  # also checks every key and value with set_field
+        trial.check()
         overrides_key = canonical_key(trial.overrides)
         if overrides_key not in checked:
             load_task_config(task_type.config_type, task_type.default_config, trial.overrides or None)

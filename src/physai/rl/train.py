@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from tqdm import tqdm
 
 from physai.envs import TASK_TYPES
 from physai.envs.config import config_to_dict
+from physai.errors import FieldError
 from physai.rl.config import TrainConfig
 from physai.rl.export import ExportReport, export_policy
 from physai.rl.vec_env import BatchVecEnv
@@ -152,17 +154,74 @@ def newest_checkpoint(run_dir: Path) -> Path | None:
     return checkpoints[-1] if checkpoints else None
 
 
+RUN_FILES = ("config.yaml", "model.zip", "policy.onnx", "checkpoints")
+"""What a run folder holds once a run has used it: `train` without resume refuses such a folder."""
+RESUME_MAY_CHANGE = ("steps", "resume", "out", "device", "sim_threads", "torch_threads", "checkpoint_every")
+"""Training settings a resumed run may change (how long and where it runs, not what it learns)."""
+
+
+def check_run_dir(config: TrainConfig) -> Path | None:
+    """The checkpoint to resume from (None: start fresh), after the folder rules; FieldError when they are broken.
+
+    Without `resume` the folder must hold no run (nothing is overwritten); with it, a folder without a
+    checkpoint starts fresh, which is said on stderr, as is the checkpoint resumed from.
+    """
+    run_dir = Path(config.out)
+    used = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if not config.resume:
+        if used:
+            raise FieldError(
+                "", "out", config.out, f"a new run folder (it holds {', '.join(used)}: pass --resume to continue it)"
+            )
+        return None
+    start = newest_checkpoint(run_dir)
+    print(f"resume: {f'from {start}' if start else f'no checkpoint in {run_dir}; starting fresh'}", file=sys.stderr)
+    return start
+
+
+def check_same_config(run_dir: Path, config: TrainConfig, env: BatchVecEnv) -> None:
+    """A resumed run keeps the config it was started with: FieldError naming the first setting that differs."""
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        return
+    saved = yaml.safe_load(path.read_text()) or {}
+    now = {"train": _plain(dataclasses.asdict(config)), "task_config": _plain(config_to_dict(env.task.config))}
+    for section, values in now.items():
+        before = saved.get(section) or {}
+        for key, value in _flat(values).items():
+            old = _flat(before).get(key)
+            if section == "train" and key.split(".")[0] in RESUME_MAY_CHANGE:
+                continue
+            if old != value:
+                raise FieldError(
+                    path, f"{section}.{key}", value, f"{old!r} as the run was started (a new --out to change it)"
+                )
+
+
+def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """{"a.b": leaf} of a nested dict."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
 def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     """Train, checkpoint, save model.zip and export policy.onnx into `config.out`; see the module docstring."""
+    config.check()
+    start = check_run_dir(config)
     torch.set_num_threads(max(1, config.torch_threads))
     device = resolve_device(config.device)
     run_dir = Path(config.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
     batch = make_vec_env(config)
+    if start is not None:
+        check_same_config(run_dir, config, batch)
+    run_dir.mkdir(parents=True, exist_ok=True)
     write_config(run_dir / "config.yaml", config, batch)
     env = VecMonitor(batch)
     env.seed(config.seed)
-    start = newest_checkpoint(run_dir) if config.resume else None
     if start is not None:
         model = ALGOS[config.algo].load(start, env=env, device=device)
     else:

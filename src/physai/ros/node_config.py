@@ -7,12 +7,70 @@ default lives here only. Importing this module is light: `physai launch` reads i
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from physai.control import GuardConfig
 from physai.control.teleop import JoyMapping
 from physai.drivers.monitor import MonitorConfig
+from physai.errors import FieldError
+
+
+class NodeParameterError(FieldError):
+    """A node parameter with a value the node cannot run with (the launcher names the launch argument instead)."""
+
+    kind = "parameter"
+
+
+def _check(value: Any, ok: bool, name: str, expected: str) -> None:
+    if not ok:
+        raise NodeParameterError("", name, value, expected)
+
+
+def _check_guard(cfg: Any) -> None:
+    """The SafetyGuard settings of a node's parameters, checked where they are declared (GuardConfig's rules)."""
+    try:
+        GuardConfig(cfg.timeout_s, cfg.damping_kd_scale, cfg.soft_start_s)
+    except FieldError as err:
+        raise NodeParameterError("", err.field, err.value, err.expected) from None
+
+
+def _check_run_limits(cfg: Any) -> None:
+    """max_sim_time_s ≥ 0 and the push settings of sim_node and motor_sim_node."""
+    for name in ("max_sim_time_s", "push_velocity_m_s"):
+        value = getattr(cfg, name)
+        _check(
+            value, math.isfinite(value) and value >= 0, name, "seconds ≥ 0 (0: none)" if "time" in name else "m/s ≥ 0"
+        )
+    _check(
+        cfg.push_interval_s,
+        math.isfinite(cfg.push_interval_s) and cfg.push_interval_s > 0,
+        "push_interval_s",
+        "seconds > 0",
+    )
+
+
+def parse_push_schedule(text: str) -> list[tuple[float, float, float]]:
+    """`push_schedule` as [(time_s, dvx_m_s, dvy_m_s), ...]; NodeParameterError naming the bad entry."""
+    if not text:
+        return []
+    expected = "JSON [[time_s, dvx_m_s, dvy_m_s], ...] with finite numbers and time_s ≥ 0"
+    try:
+        entries = json.loads(text)
+    except json.JSONDecodeError:
+        raise NodeParameterError("", "push_schedule", text, expected) from None
+    if not isinstance(entries, list):
+        raise NodeParameterError("", "push_schedule", text, expected)
+    out = []
+    for i, entry in enumerate(entries):
+        numbers = isinstance(entry, list) and len(entry) == 3
+        numbers = numbers and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in entry)
+        if not (numbers and all(math.isfinite(v) for v in entry) and entry[0] >= 0):
+            raise NodeParameterError("", f"push_schedule[{i}]", entry, expected)
+        out.append((float(entry[0]), float(entry[1]), float(entry[2])))
+    return out
 
 
 # ---- sim_node --------------------------------------------------------------------------------------------
@@ -71,8 +129,15 @@ class SimNodeConfig:
     """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
 
     def __post_init__(self) -> None:
-        if self.mode not in ("realtime", "lockstep"):
-            raise ValueError(f"parameter 'mode' is {self.mode!r}; expected realtime or lockstep")
+        _check(self.mode, self.mode in ("realtime", "lockstep"), "mode", "realtime or lockstep")
+        _check_guard(self)
+        _check_run_limits(self)
+        parse_push_schedule(self.push_schedule)
+        rate = self.camera_rate_hz
+        _check(rate, math.isfinite(rate) and 0 < rate <= 30, "camera_rate_hz", "a rate in (0, 30] Hz")
+        for name in ("camera_width", "camera_height"):
+            value = getattr(self, name)
+            _check(value, 16 <= value <= 4096, name, "16–4096 pixels")
 
 
 # ---- driver_node -----------------------------------------------------------------------------------------
@@ -119,8 +184,8 @@ class DriverNodeConfig:
     """Period of /diagnostics (s); guard mode changes are published at once."""
 
     def __post_init__(self) -> None:
-        if not 100.0 <= self.rate_hz <= 2000.0:
-            raise ValueError(f"parameter 'rate_hz' is {self.rate_hz}; expected 100–2000 (500–1000 typical)")
+        _check(self.rate_hz, 100.0 <= self.rate_hz <= 2000.0, "rate_hz", "100–2000 Hz (500–1000 typical)")
+        _check_guard(self)
 
 
 # ---- policy_node -----------------------------------------------------------------------------------------
@@ -188,6 +253,12 @@ class MotorSimNodeConfig:
     the run from plant time 0."""
     record_topic: str = "/odom"
     """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
+
+    def __post_init__(self) -> None:
+        _check_run_limits(self)
+        from physai.hil.faults import FaultConfig  # its parser is the one rule for the faults string
+
+        FaultConfig.parse(self.faults)
 
 
 # ---- teleop_node ----------------------------------------------------------------------------------------

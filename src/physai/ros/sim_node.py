@@ -11,7 +11,6 @@ Gains and the control period come from the policy contract (`policy` parameter),
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
@@ -25,7 +24,7 @@ from std_msgs.msg import Bool, Empty
 from physai.control import GuardConfig, RateLoop, SafetyGuard
 from physai.record import diagnostics
 from physai.ros import convert, qos
-from physai.ros.node_config import SimNodeConfig
+from physai.ros.node_config import SimNodeConfig, parse_push_schedule
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, publisher_of, take_all, wait_for_subscribers
@@ -103,7 +102,7 @@ class SimNode(Node):
         self.commands = 0
         self.pushes = 0
         self.pushes_due = PeriodicPushes(cfg.push_velocity_m_s, cfg.push_interval_s, np.random.default_rng(cfg.seed))
-        self.schedule = [tuple(map(float, p)) for p in json.loads(cfg.push_schedule)] if cfg.push_schedule else []
+        self.schedule = parse_push_schedule(cfg.push_schedule)
         self.last_mode = self.guard.mode
         self.last_command_s = float("nan")
         self.applied_published = 0

@@ -29,6 +29,8 @@ class HoldSummary:
     """True if the base tilted or sank past physai.robot.state.FALL (floating base only)."""
     video: str | None
     frames: int
+    floating_base: bool = True
+    """False for a fixed-base robot (an arm): it cannot fall, and `fell` is always False."""
 
 
 def hold_pose(
@@ -72,6 +74,7 @@ def hold_pose(
         final_base_height_m=height,
         max_tilt_rad=max_tilt,
         fell=bool(fell),
+        floating_base=sim.spec.floating_base,
         video=None if video is None else str(video),
         frames=0 if recorder is None else recorder.frames,
     )

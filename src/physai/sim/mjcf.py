@@ -134,14 +134,14 @@ def _mjcf_effort_bound(model: mujoco.MjModel, jid: int, act: int) -> float | Non
 
 
 def describe(spec: RobotSpec) -> dict[str, float | int | str]:
-    """Facts for tables: degrees of freedom (nv), actuated joints, total mass (kg), where the MJCF comes from.
+    """Facts for tables: velocity dimension nv (joints + 6 for a free base), actuated joints, mass (kg), MJCF source.
 
     Checks the spec against the MJCF on the way (RobotSpecError on a mismatch), like every model build.
     """
     model = _compile_robot(spec, load_mjspec(spec))
     _check_compiled(spec, model)
     source = f"package {spec.mjcf_package}" if spec.mjcf_package else f"own MJCF ({spec.mjcf_path.name})"
-    return {"dof": int(model.nv), "actuators": spec.n_joints, "mass_kg": float(model.body_mass.sum()), "source": source}
+    return {"nv": int(model.nv), "actuators": spec.n_joints, "mass_kg": float(model.body_mass.sum()), "source": source}
 
 
 def scene_path(scene: str) -> str:
