@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Iterator
 
 import pytest
 
 from tests.ros.rosprobe import Probe
 
-# One DDS domain per test session, so parallel runs on the machine never see each other's nodes.
-os.environ["ROS_DOMAIN_ID"] = os.environ.get("PHYSAI_TEST_DOMAIN_ID", str(random.randint(100, 200)))
+# The session's own DDS domain is leased in tests/conftest.py (physai.bringup.domain.own_domain).
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 
 

@@ -17,8 +17,6 @@ Ratio:
 
 from __future__ import annotations
 
-import os
-import random
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import mujoco
 
 from physai.bench.report import empty_loop, write_report
+from physai.bringup.domain import own_domain
 from physai.bringup.launcher import launch, localhost_env, start_node, stop_all
 from physai.bringup.sets import NodeLaunch, params_yaml
 from physai.paths import data_root, scratch_dir
@@ -37,8 +36,12 @@ POLICY = data_root() / "policies" / "biped_balance" / "policy.onnx"
 
 
 def run(seconds: float = 20.0, json_path: str | Path | None = None) -> dict:
-    """Measure every figure in one run; `seconds` of wall time per realtime measurement."""
-    os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(100, 200)))
+    """Measure every figure in one run (on a DDS domain of its own); `seconds` of wall time per measurement."""
+    with own_domain():
+        return _measure(seconds, json_path)
+
+
+def _measure(seconds: float, json_path: str | Path | None) -> dict:
     work = scratch_dir("bench-ros-")
     figures: dict[str, Any] = {}
     lockstep = _launch_summary(work / "lockstep", {"mode": "lockstep", "max_sim_time_s": str(seconds * 2)}, seconds * 4)

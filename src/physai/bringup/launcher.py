@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from physai.bringup.domain import domain_lease
 from physai.bringup.host import softirq_threads_fifo
 from physai.bringup.sets import NETNS_BRINGUPS, NodeLaunch, bringup, params_yaml
 from physai.paths import data_root, scratch_dir
@@ -294,6 +295,11 @@ def launch(
     with ExitStack() as stack:  # unwinds: stop the nodes, the monitor, drop the namespace, restore signal handlers
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         stack.callback(lambda: [signal.signal(s, h) for s, h in previous.items()])
+        domain, chosen = stack.enter_context(domain_lease(node_env))  # a DDS domain no other physai run uses
+        node_env["ROS_DOMAIN_ID"] = str(domain)
+        if chosen and domain:
+            print(f"physai launch: ROS_DOMAIN_ID={domain} (another physai run holds the lower ones; export it to "
+                  "see this run's topics)", file=sys.stderr)  # fmt: skip
         isolate = name in NETNS_BRINGUPS and os.environ.get("PHYSAI_IN_NETNS") != "1"  # not already inside one
         prefix = stack.enter_context(private_netns()) if isolate else []
         if any(n.fifo_priority or n.parameters.get("realtime_priority") for n in nodes):

@@ -23,6 +23,14 @@ def driver_motor(joint: str) -> str:
     return f"driver_node: motor {joint}"
 
 
+TOPICS_SUFFIX = ": topics"
+
+
+def topics(node: str) -> str:
+    """A node's status of the topics it owns: WARN when one has a second publisher (physai.ros.publishers)."""
+    return node + TOPICS_SUFFIX
+
+
 def launch_node(node: str) -> str:
     """Physai launch's status of a node that died, respawned or finished (physai.ros.launch_monitor)."""
     return f"launch: {node}"

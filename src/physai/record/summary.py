@@ -36,6 +36,8 @@ class RunSummary:
     """The base tilted or sank past physai.robot.state.FALL at any time (lowest height, largest tilt)."""
     diagnostics: dict[str, dict[str, str]] = field(default_factory=dict)
     """Last key/values per diagnostic status name."""
+    crowded_topics: dict[str, str] = field(default_factory=dict)
+    """Node → its "<node>: topics" message whenever it warned of a second publisher (another run on the domain)."""
     walk: WalkMetrics | None = None
     """Velocity tracking of /cmd_vel by /odom's twist (physai.record.walk_metrics), when /cmd_vel was recorded."""
     segments: list[Segment] = field(default_factory=list)
@@ -60,6 +62,7 @@ class RunSummary:
             f"p99 {policy.get(status_names.INFERENCE_US_P99, '-')} µs",
             "messages            " + ", ".join(f"{t} {n}" for t, n in sorted(self.messages.items())),
         ]
+        lines += [f"CROSS-TALK          {node}: {message}" for node, message in self.crowded_topics.items()]
         if self.walk is not None:
             w = self.walk
             drift = "no stand command" if np.isnan(w.stand_drift_m_s) else f"{w.stand_drift_m_s:.3f} m/s"
@@ -118,6 +121,9 @@ def summarize(bag: str | Path) -> RunSummary:
         else:
             for status in msg.status:
                 out.diagnostics[status.name] = {kv.key: kv.value for kv in status.values}
+                level = status.level[0] if isinstance(status.level, bytes) else int(status.level)
+                if status.name.endswith(status_names.TOPICS_SUFFIX) and level != 0:  # WARN: a second publisher
+                    out.crowded_topics[status.name.removesuffix(status_names.TOPICS_SUFFIX)] = status.message
     from physai.record.reader import message_counts
 
     out.messages = message_counts(bag)

@@ -37,6 +37,7 @@ from physai.ros.node_config import DriverNodeConfig
 from physai.ros.node_main import CALLBACK_PRIORITY, run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all
+from physai.ros.publishers import publisher_status
 
 
 class DriverNode(Node):
@@ -194,6 +195,7 @@ class DriverNode(Node):
             convert.diagnostic_status(diagnostics.driver_motor(joint), convert.ERROR, why, {"joint": joint})
             for joint, why in faults.items()
         ]
+        statuses.append(publisher_status(self, ("/joint_commands", "/joint_states")))
         self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), statuses))
 
     def close(self) -> None:

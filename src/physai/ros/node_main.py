@@ -37,6 +37,11 @@ def run_node(name: str, factory: Callable[[], Node], args: list[str] | None = No
         print(f"{name}: refusing to start: {err}", file=sys.stderr)
         rclpy.try_shutdown()
         sys.exit(1)
+    except Exception:
+        if rclpy.ok():
+            raise
+        rclpy.try_shutdown()  # SIGINT/SIGTERM while it started: stopped before it did anything
+        sys.exit(0)
     process_priority = int(os.environ.get(FIFO_PRIORITY_ENV) or 0)
     if process_priority > 0:
         outcome = request_process_fifo(process_priority)

@@ -28,6 +28,7 @@ from physai.ros.node_config import PolicyNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all
+from physai.ros.publishers import publisher_status
 
 
 class PolicyNode(Node):
@@ -165,7 +166,8 @@ class PolicyNode(Node):
         }
         level = convert.WARN if self.stale_reason else convert.OK
         status = convert.diagnostic_status(diagnostics.POLICY, level, self.stale_reason or "running", values)
-        self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status]))
+        owned = publisher_status(self, ("/joint_commands",))
+        self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status, owned]))
 
 
 def main(args: list[str] | None = None) -> None:

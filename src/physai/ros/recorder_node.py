@@ -47,7 +47,6 @@ class RecorderNode(Node):
     def __init__(self) -> None:
         super().__init__("recorder_node")
         self.config = declare_and_read(self, RecorderNodeConfig)
-        self.recorder = McapRecorder(self.config.bag)
         self.subscriptions_by_topic: list[tuple[str, str, Subscription]] = []
         self.skipped_images = 0
         for topic in self.config.selected():
@@ -62,6 +61,7 @@ class RecorderNode(Node):
                 message_class(type_name), topic, _unused, profile, raw=True, callback_group=PolledGroup()
             )
             self.subscriptions_by_topic.append((topic, type_name, sub))
+        self.recorder = McapRecorder(self.config.bag)  # last: once the bag exists, run() and close() own it
 
     def run(self) -> None:
         """Take and write every waiting message each poll period, until shutdown."""

@@ -28,6 +28,7 @@ from physai.ros.node_config import SimNodeConfig, parse_push_schedule
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, publisher_of, take_all, wait_for_subscribers
+from physai.ros.publishers import publisher_status
 from physai.sim import Simulator
 from physai.sim.push import PeriodicPushes
 
@@ -250,7 +251,8 @@ class SimNode(Node):
             )
         stamp = convert.stamp_from_ns(time.time_ns())
         status = convert.diagnostic_status(diagnostics.SIM_SAFETY, level, f"guard {mode}", values, self.sim.spec.name)
-        self.pub_diag.publish(convert.diagnostic_array(stamp, [status]))
+        owned = publisher_status(self, ("/joint_commands", "/joint_states", "/odom", "/imu/data", "/clock"))
+        self.pub_diag.publish(convert.diagnostic_array(stamp, [status, owned]))
 
     def close(self) -> None:
         """Stop the loop (restores scheduling)."""
