@@ -78,6 +78,17 @@ def _cmd_robot_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_robot_kinematics(args: argparse.Namespace) -> int:
+    from physai.robot import RobotSpec
+    from physai.sim.kinematics import chain_from_model, write_chain
+
+    spec = RobotSpec.load(args.name)
+    chain = chain_from_model(spec)
+    path = write_chain(spec)
+    print(f"{path}: {spec.base_body} → {chain.site} through {', '.join(chain.joint_names)}")
+    return 0
+
+
 def _cmd_sim(args: argparse.Namespace) -> int:
     from physai.sim.headless import hold_pose
 
@@ -501,6 +512,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("name", help="registry name (see `physai robots`) or path to a robot.yaml")
     p.set_defaults(handler=_cmd_robot_show)
+    p = robot.add_parser(
+        "kinematics",
+        help="write the robot's end-effector chain (kinematics.yaml) for MuJoCo-free forward kinematics",
+        description="Read the chain base body → end_effector_site from the compiled MJCF and write it beside "
+        "robot.yaml. policy_node computes the ee_pos observation from it and the measured joints, without MuJoCo.",
+    )
+    p.add_argument("name", help="registry name (see `physai robots`) or path to a robot.yaml")
+    p.set_defaults(handler=_cmd_robot_kinematics)
 
     p = sub.add_parser(
         "sim",

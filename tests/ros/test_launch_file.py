@@ -142,11 +142,11 @@ def test_respawn_arguments_are_checked():
 
 
 def test_bad_launch_argument_is_named():
-    with pytest.raises(ValueError, match="mode:='fast'"):
+    with pytest.raises(ValueError, match="argument mode:=fast; expected realtime or lockstep"):
         bringup("sim", {"mode": "fast"})
     with pytest.raises(ValueError, match=r"unknown argument\(s\) \['robto'\]"):
         bringup("sim", {"robto": "x"})
-    with pytest.raises(ValueError, match="seed:='abc'; expected a int"):
+    with pytest.raises(ValueError, match="argument seed:=abc; expected a whole number"):
         bringup("sim", {"seed": "abc"})
 
 

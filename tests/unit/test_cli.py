@@ -130,12 +130,13 @@ def test_launch_arguments_are_the_nodes_parameters_with_their_defaults_and_docs(
 
     from physai.bringup.sets import LAUNCH_ARGUMENTS, SET_ARGUMENTS, bringup
     from physai.fields import field_docs
-    from physai.ros.node_config import DriverNodeConfig, MotorSimNodeConfig, SimNodeConfig
+    from physai.ros.node_config import DriverNodeConfig, MotorSimNodeConfig, PolicyNodeConfig, SimNodeConfig
 
     configs = {"sim_node": SimNodeConfig, "driver_node": DriverNodeConfig, "motor_sim_node": MotorSimNodeConfig}
+    configs["policy_node"] = PolicyNodeConfig
     spec = LAUNCH_ARGUMENTS[set_name]
     declared: dict[str, set[tuple]] = {}  # argument → (default, doc) of each node parameter of that name
-    for node in bringup(set_name, {}):
+    for node in bringup(set_name, {"policy": "/p/policy.onnx"}):
         cls = configs.get(node.name)
         if cls is None:
             continue

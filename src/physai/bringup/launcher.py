@@ -333,7 +333,7 @@ def launch(
                     _write_pids(folder, running)
                 elif not p.exited and p.proc.poll() is not None:
                     p.exited = True
-                    ended = ended or p.node.actuator  # its job is done (exit 0), or it is gone: nothing to protect
+                    ended = ended or p.node.actuator or p.node.required  # its job is done, or nothing can go on
                     exit_ = NodeExit(
                         p.node.name, p.proc.returncode, time.monotonic() - began, log_tail(folder, p.node.name)
                     )

@@ -2,8 +2,9 @@
 
 Imports ROS 2's launch packages only when called (they exist on ROS 2 machines, not in the venv).
 Supervision as in `physai launch`: a node that dies takes nobody down; policy_node has launch_ros
-`respawn` / `respawn_delay` (respawn:=true respawn_delay:=S); only an actuator node's exit (sim_node at
-sim_time, or one that failed) ends the launch, through an OnProcessExit → Shutdown handler.
+`respawn` / `respawn_delay` (respawn:=true respawn_delay:=S); only the exit of an actuator node (sim_node at
+sim_time, or one that failed) or of a required one (a lockstep policy_node) ends the launch, through an
+OnProcessExit → Shutdown handler.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def generate_launch_description(set_name: str) -> Any:
                 respawn_delay=n.respawn_delay_s,
             )
             actions.append(node)
-            if n.actuator:  # its exit ends the run; no other node's exit does
+            if n.actuator or n.required:  # its exit ends the run; no other node's exit does
                 shutdown = Shutdown(reason=f"{n.name} exited")
                 actions.append(RegisterEventHandler(OnProcessExit(target_action=node, on_exit=[shutdown])))
         return actions

@@ -14,7 +14,14 @@ import yaml
 from physai.control.rate_loop import FIFO_PRIORITY_ENV
 from physai.errors import FieldError
 from physai.fields import field_docs
-from physai.ros.node_config import TELEOP_SOURCES, DriverNodeConfig, MotorSimNodeConfig, SimNodeConfig
+from physai.ros.node_config import (
+    TELEOP_SOURCES,
+    DriverNodeConfig,
+    MotorSimNodeConfig,
+    PolicyNodeConfig,
+    SimNodeConfig,
+    parse_target,
+)
 from physai.values import bag_directory, parse_value
 
 
@@ -42,6 +49,9 @@ class NodeLaunch:
     """Actuator-facing (sim_node, driver_node, motor_sim_node): another node's death never stops it (its
     SafetyGuard damps on its own), only an operator stop does; its own exit ends the launch (`ros2 launch`:
     an OnProcessExit → Shutdown handler), normally when it has finished its job (exit 0 at sim_time)."""
+    required: bool = False
+    """Its exit ends the launch too (launch_ros: OnProcessExit → Shutdown): a lockstep policy_node without
+    respawn, since sim time cannot advance without it."""
     respawn: bool = False
     """Restart the process `respawn_delay_s` after it exits (launch_ros Node(respawn=True)); never for an
     actuator node."""
@@ -117,6 +127,7 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
             "",
             "aruco: a perception_node publishing the marker target on /target_pose from the camera; empty: none",
         ),
+        **node_arguments(PolicyNodeConfig, "target_pos"),
         **RECORD_ARGUMENTS,
         **RESPAWN_ARGUMENTS,
         **TELEOP_ARGUMENTS,
@@ -136,6 +147,7 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         "policy": ("", "policy.onnx run by policy_node; empty: no policy (the driver holds damping)"),
         **node_arguments(DriverNodeConfig, "hardware", "rate_hz", "timeout_s", "realtime_priority"),
         "loop_cpu": ("auto", LOOP_CPU_HELP),
+        **node_arguments(PolicyNodeConfig, "target_pos"),
         **RECORD_ARGUMENTS,
         **RESPAWN_ARGUMENTS,
         **TELEOP_ARGUMENTS,
@@ -225,16 +237,35 @@ def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigg
     """Append policy_node and prepend recorder_node as the arguments ask."""
     if args["policy"]:
         params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger}
+        if _reads_target(args["policy"]):
+            if not args.get("target_pos") and not args.get("perception"):
+                raise ValueError(
+                    f"argument target_pos:= is needed: {args['policy']} reads a reaching target; expected "
+                    "target_pos:=[x,y,z] (base frame, m) or perception:=aruco for /target_pose"
+                )
+            params["target_pos"] = args.get("target_pos", "")
         if trigger == "state":
             params["command_subscribers"] = 1 + _records(args, "/joint_commands")
         respawn = {"respawn": args["respawn"], "respawn_delay_s": args["respawn_delay"]}
-        nodes.append(NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params, **respawn))
+        required = trigger == "state" and not args["respawn"]  # lockstep: nothing advances without it
+        nodes.append(
+            NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params, required=required, **respawn)
+        )
     if args["teleop"]:
         nodes.append(_teleop(args["teleop"], bool(args.get("sim_time"))))
     if args["record"]:
         params = {"bag": args["record"], "topics": args["record_topics"], "compress_images": args["record_compressed"]}
         nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
     return nodes
+
+
+def _reads_target(policy: str) -> bool:
+    """Whether the policy's contract has a reaching-target input (a missing file: policy_node refuses it)."""
+    from physai.contract import read_from_onnx
+
+    if not Path(policy).is_file():
+        return False
+    return any(t.definition.source == "inputs.target_pos" for t in read_from_onnx(policy).observation)
 
 
 def _teleop(teleop: str, sim_time: bool) -> NodeLaunch:
@@ -307,11 +338,11 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
         try:
             cls(**{k: v for k, v in out.items() if k in fields and k not in SET_ARGUMENTS})
         except FieldError as err:
-            if err.field.split("[")[0] not in out:
-                raise
-            raise ValueError(
-                f"argument {err.field}:={given.get(err.field, err.value)!s}; expected {err.expected}"
-            ) from None
+            raise _as_argument(err, given, out) from None
+    try:
+        parse_target(str(out.get("target_pos", "")))
+    except FieldError as err:
+        raise _as_argument(err, given, out) from None
     if name == "sim" and out["mode"] == "lockstep" and not out["policy"]:
         raise ValueError("argument mode:=lockstep needs policy:=... (sim_node steps only when a policy answers)")
     teleop = str(out["teleop"])
@@ -327,6 +358,13 @@ def resolve_arguments(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     if out.get("mode") == "lockstep":  # no loop to protect: the round trip runs in callbacks, on every CPU
         out["loop_cpu"] = -1
     return out
+
+
+def _as_argument(err: FieldError, given: Mapping[str, Any], out: Mapping[str, Any]) -> ValueError | FieldError:
+    """A node's parameter error in the words of the launch argument that set it (others: unchanged)."""
+    if err.field.split("[")[0] not in out:
+        return err
+    return ValueError(f"argument {err.field}:={given.get(err.field, err.value)!s}; expected {err.expected}")
 
 
 def _typed(key: str, value: Any, default: Any) -> Any:

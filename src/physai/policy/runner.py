@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from physai.contract import ObservationBuilder, action_to_targets, clip_action
+from physai.contract import ObservationBuilder, PolicyContract, action_to_targets, clip_action
 from physai.policy.inference import OnnxPolicy
+from physai.robot.kinematics import Chain
 
 
 @dataclass(frozen=True)
@@ -28,14 +29,48 @@ class MeasuredInputs:
     joint_vel: np.ndarray
     gyro: np.ndarray
     imu_quat: np.ndarray
+    ee_pos: np.ndarray | None = None
+    """End effector in the base frame (m), from forward kinematics of the measured joints."""
+    target_pos: np.ndarray | None = None
+    """Reaching target in the base frame (m), given by the caller."""
+
+
+MEASURED = ("joint_pos", "joint_vel", "gyro", "imu_quat")
+"""Inputs every state carries (/joint_states, /imu/data)."""
+
+
+def check_inputs(contract: PolicyContract, chain: Chain | None) -> None:
+    """ValueError naming the first observation term the runtime cannot build (refused at start, not at step)."""
+    for term in contract.observation:
+        source = term.definition.source
+        if not source.startswith("inputs.") or source.removeprefix("inputs.") in (*MEASURED, "target_pos"):
+            continue
+        if source == "inputs.ee_pos" and chain is None:
+            raise ValueError(
+                f"observation term 'ee_pos' has no runtime source: {contract.robot} has no kinematics.yaml beside its "
+                f"robot.yaml; expected one (`physai robot kinematics {contract.robot}` writes it)"
+            )
+        if source != "inputs.ee_pos":
+            raise ValueError(
+                f"observation term '{term.name}' ({source}) has no runtime source; expected only terms a robot "
+                "measures (this one is simulation truth: retrain without it)"
+            )
 
 
 class PolicyRunner:
-    """Stateful policy stepping (history, last action) with per-step inference timing."""
+    """Stateful policy stepping (history, last action) with per-step inference timing.
 
-    def __init__(self, policy_path: str) -> None:
+    `chain` gives the ee_pos term (forward kinematics of the measured joints); a policy with a term the runtime
+    cannot build is refused here (check_inputs).
+    """
+
+    def __init__(self, policy_path: str, chain: Chain | None = None) -> None:
         self.policy = OnnxPolicy(policy_path)
         self.contract = self.policy.contract
+        check_inputs(self.contract, chain)
+        self.chain = chain
+        self.needs_target = any(t.definition.source == "inputs.target_pos" for t in self.contract.observation)
+        """The policy reads a reaching target (`step(..., target=...)`)."""
         self.joint_names = tuple(self.contract.joint_names)
         self._builder = ObservationBuilder(self.contract)
         self._last_action = np.zeros(self.contract.action_dim)
@@ -55,7 +90,10 @@ class PolicyRunner:
         """
         n = len(self.joint_names)
         for _ in range(steps):
-            self.step(self.joint_names, np.zeros(n), np.zeros(n), np.zeros(3), np.array([1.0, 0.0, 0.0, 0.0]))
+            target = np.zeros(3) if self.needs_target else None
+            self.step(
+                self.joint_names, np.zeros(n), np.zeros(n), np.zeros(3), np.array([1.0, 0.0, 0.0, 0.0]), target=target
+            )
         self.reset()
         self.inference_us.clear()
 
@@ -78,14 +116,28 @@ class PolicyRunner:
         gyro: np.ndarray,
         quat_wxyz: np.ndarray,
         command: Sequence[float] = (0.0, 0.0, 0.0),
+        target: Sequence[float] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(joint targets (rad), clipped action) for one policy period from measured values."""
+        """(joint targets (rad), clipped action) for one policy period from measured values.
+
+        `target`: the reaching target in the base frame (m), for a policy that reads one (`needs_target`).
+        """
         idx = self.order(names)
+        ee_pos = None
+        if self.chain is not None:
+            try:
+                ee_pos = self.chain.position(dict(zip(names, position, strict=True)))
+            except KeyError as err:
+                raise ValueError(f"joint_states lacks joint {err} that the end-effector chain needs") from None
+        if self.needs_target and target is None:
+            raise ValueError("this policy reads a reaching target; expected step(..., target=(x, y, z))")
         inputs = MeasuredInputs(
             joint_pos=np.asarray(position, np.float64)[idx],
             joint_vel=np.asarray(velocity, np.float64)[idx],
             gyro=np.asarray(gyro, np.float64),
             imu_quat=np.asarray(quat_wxyz, np.float64),
+            ee_pos=ee_pos,
+            target_pos=None if target is None else np.asarray(target, np.float64),
         )
         obs = self._builder(inputs, np.asarray(command, np.float64), self._last_action)
         start = time.perf_counter_ns()

@@ -52,6 +52,20 @@ def _check_run_limits(cfg: Any) -> None:
     )
 
 
+def parse_target(text: str) -> tuple[float, float, float] | None:
+    """`target_pos` ("[x, y, z]" m, base frame) as a tuple; None when empty; NodeParameterError otherwise."""
+    if not text.strip():
+        return None
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError:
+        values = None
+    ok = isinstance(values, list) and len(values) == 3
+    if not (ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)):
+        raise NodeParameterError("", "target_pos", text, "[x, y, z] in the base frame (m), three finite numbers")
+    return (float(values[0]), float(values[1]), float(values[2]))
+
+
 def parse_push_schedule(text: str) -> list[tuple[float, float, float]]:
     """`push_schedule` as [(time_s, dvx_m_s, dvy_m_s), ...]; NodeParameterError naming the bad entry."""
     if not text:
@@ -207,8 +221,17 @@ class PolicyNodeConfig:
     """Period of /diagnostics (s)."""
     command_subscribers: int = 1
     """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
+    target_pos: str = ""
+    """Reaching policies: the target in the base frame, "[x, y, z]" (m); /target_pose (PoseStamped, base frame)
+    replaces it when published; "" → wait for /target_pose."""
+
+    @property
+    def target(self) -> tuple[float, float, float] | None:
+        """`target_pos` as (x, y, z) m, None when empty."""
+        return parse_target(self.target_pos)
 
     def __post_init__(self) -> None:
+        parse_target(self.target_pos)
         if not self.policy:
             raise ValueError("parameter 'policy' is empty; expected the path of a policy.onnx")
         if self.trigger not in ("timer", "state"):

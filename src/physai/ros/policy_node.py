@@ -16,13 +16,14 @@ import gc
 import time
 
 import numpy as np
-from geometry_msgs.msg import Twist
+from geometry_msgs.msg import PoseStamped, Twist
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
 
-from physai.contract import clamp_command
+from physai.contract import clamp_command, read_from_onnx
 from physai.record import diagnostics
 from physai.robot import RobotSpec
+from physai.robot.kinematics import load_chain
 from physai.ros import convert, qos
 from physai.ros.node_config import PolicyNodeConfig
 from physai.ros.node_main import run_node
@@ -39,9 +40,12 @@ class PolicyNode(Node):
         self.config = cfg = declare_and_read(self, PolicyNodeConfig)
         from physai.policy.runner import PolicyRunner  # onnxruntime loads here, after the parameters are valid
 
-        self.runner = PolicyRunner(cfg.policy)
-        contract = self.runner.contract
-        contract.check(RobotSpec.load(cfg.robot or contract.robot))
+        contract = read_from_onnx(cfg.policy)
+        spec = RobotSpec.load(cfg.robot or contract.robot)
+        contract.check(spec)
+        self.runner = PolicyRunner(cfg.policy, chain=load_chain(spec.source))  # refuses terms it cannot build
+        self.base_frame = spec.base_body
+        self.target = None if cfg.target is None else np.array(cfg.target)
         self.joints: JointState | None = None
         self.imu: Imu | None = None
         self.received = {"joints": 0.0, "imu": 0.0}
@@ -62,6 +66,8 @@ class PolicyNode(Node):
         )
         self.sub_imu = self.create_subscription(Imu, "/imu/data", self.on_imu, profile, callback_group=group)
         self.create_subscription(Twist, "/cmd_vel", self.on_cmd_vel, qos.RELIABLE)
+        if self.runner.needs_target:
+            self.create_subscription(PoseStamped, "/target_pose", self.on_target, qos.RELIABLE)
         if cfg.trigger == "timer":
             self.create_timer(contract.control_dt_s, self.on_timer)
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
@@ -107,6 +113,19 @@ class PolicyNode(Node):
             )
         self.cmd_vel, self.cmd_vel_time = command, time.monotonic()
 
+    def on_target(self, msg: PoseStamped) -> None:
+        """Reaching target in the base frame (m); one in another frame, or non-finite, is ignored and warned of."""
+        p = msg.pose.position
+        values = np.array([p.x, p.y, p.z])
+        if msg.header.frame_id not in ("", self.base_frame) or not np.isfinite(values).all():
+            self.get_logger().warning(
+                f"/target_pose {values.tolist()} in frame {msg.header.frame_id!r} ignored: expected finite numbers "
+                f"in {self.base_frame}",
+                throttle_duration_sec=1.0,
+            )
+            return
+        self.target = values
+
     def try_lockstep(self) -> None:
         """Run once per stamp, when the joint state and the IMU of that stamp are both in."""
         if self.joints is None or self.imu is None:
@@ -138,9 +157,12 @@ class PolicyNode(Node):
         assert self.joints is not None and self.imu is not None
         command = self.cmd_vel if time.monotonic() - self.cmd_vel_time < self.config.cmd_vel_timeout_s else np.zeros(3)
         gyro, quat = convert.imu_arrays(self.imu)
+        if self.runner.needs_target and self.target is None:
+            self.stale_reason = "waiting for a target: /target_pose or the parameter target_pos"
+            return
         try:
             targets, _ = self.runner.step(
-                self.joints.name, self.joints.position, self.joints.velocity, gyro, quat, command
+                self.joints.name, self.joints.position, self.joints.velocity, gyro, quat, command, self.target
             )
         except ValueError as err:
             self.stale_reason = str(err)
