@@ -43,7 +43,13 @@ def fake_launch(monkeypatch):
     launch = types.ModuleType("launch")
     launch.LaunchDescription = lambda entities: entities
     actions = types.ModuleType("launch.actions")
-    actions.DeclareLaunchArgument = _Recorded
+    declared = {}
+
+    def declare(name, default_value, description):  # the set's own default, as launch keeps it per argument
+        declared[name] = default_value
+        return _Recorded(name, default_value=default_value, description=description)
+
+    actions.DeclareLaunchArgument = declare
     actions.OpaqueFunction = _Recorded
     actions.RegisterEventHandler = FakeRegisterEventHandler
     actions.Shutdown = _Recorded
@@ -56,8 +62,7 @@ def fake_launch(monkeypatch):
             self.name = name
 
         def perform(self, context):
-            defaults = {k: v for spec in LAUNCH_ARGUMENTS.values() for k, (v, _) in spec.items()}
-            return values.get(self.name, str(defaults[self.name]))
+            return values.get(self.name, declared[self.name])
 
     substitutions.LaunchConfiguration = LaunchConfiguration
     launch_ros = types.ModuleType("launch_ros")

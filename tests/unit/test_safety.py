@@ -172,6 +172,28 @@ def test_estop_latches_until_released_and_rearmed(guard, spec):
     assert guard.counts()["estop"] == 1 and guard.counts()["rearm"] == 1
 
 
+def test_a_hold_estop_freezes_the_measured_pose_at_the_default_gains(spec):
+    guard = SafetyGuard(spec, GuardConfig(estop_stop="hold"))
+    submit_default(guard, spec, 0.0)
+    guard.output(0.001, spec.default_pose)
+    where = spec.default_pose + 0.05
+    guard.estop(True)
+    held = guard.output(0.002, where)
+    assert guard.mode is GuardMode.ESTOP
+    np.testing.assert_allclose(held.q, np.clip(where, spec.lower, spec.upper))
+    np.testing.assert_allclose(held.kp, spec.kp)
+    np.testing.assert_allclose(held.kd, spec.kd)
+    np.testing.assert_allclose(guard.output(0.5, where + 0.2).q, held.q)  # frozen: not following the joints
+    guard.trip("over temperature")
+    assert is_damping(guard.output(0.6, where), spec)  # a fault always damps
+    guard.estop(False)
+    assert guard.rearm() is True
+    submit_default(guard, spec, 0.7)
+    assert not is_damping(guard.output(0.71, spec.default_pose), spec)
+    with pytest.raises(ValueError, match="field 'estop_stop' is 'freeze'; expected damping or hold"):
+        GuardConfig(estop_stop="freeze")
+
+
 def test_output_never_exceeds_limits_under_random_input(spec):
     rng = np.random.default_rng(0)
     guard = SafetyGuard(spec, GuardConfig(soft_start_s=0.1))

@@ -2,7 +2,8 @@
 
 What it does, in order of precedence:
 
-1. **E-stop / fault**: `estop(True)` or `trip(reason)` (a hardware fault seen by the driver) latches damping.
+1. **E-stop / fault**: `estop(True)` or `trip(reason)` (a hardware fault seen by the driver) latches damping;
+   with `estop_stop="hold"` an e-stop instead holds the pose measured when it engaged, at the default gains.
    Releasing the e-stop is not enough; `rearm()` is also needed, and the next command then soft-starts from
    the measured pose.
 2. **Command timeout**: no valid command for `timeout_s` → damping (kp = 0, kd = damping gain, τ_ff = 0).
@@ -85,6 +86,10 @@ class GuardConfig:
     """Ramp duration (s) from the measured pose to the first commanded pose after (re)arming."""
     max_gain_scale: float = 3.0
     """Commanded kp/kd are clamped to [0, this × default gain]."""
+    estop_stop: str = "damping"
+    """What an operator e-stop does: "damping" (kp = 0: a standing biped sinks) or "hold" (the pose measured when
+    it engages is held with the robot's default gains, robot.yaml kp/kd, as a drive's own safe stop does). A
+    fault or a command timeout always damps."""
 
     def __post_init__(self) -> None:
         for name in ("timeout_s", "damping_kd_scale", "max_gain_scale"):
@@ -93,6 +98,8 @@ class GuardConfig:
                 raise FieldError("", name, value, "a finite number > 0")
         if not (np.isfinite(self.soft_start_s) and self.soft_start_s >= 0):
             raise FieldError("", "soft_start_s", self.soft_start_s, "a finite number ≥ 0")
+        if self.estop_stop not in ("damping", "hold"):
+            raise FieldError("", "estop_stop", self.estop_stop, "damping or hold")
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,7 @@ class SafetyGuard:
         self._ramp_start_s: float | None = None
         self._ramp_from: np.ndarray | None = None
         self._estop_latched = False
+        self._estop_hold: JointCommand | None = None  # estop_stop "hold": the pose measured when it engaged
         self._armed = True
         self._timeout_latched = False  # a timeout after commands had passed: damping until rearm()
         self.fault_reason = ""
@@ -203,6 +211,7 @@ class SafetyGuard:
             self.events[Event.REARM] += 1
         self._armed = True
         self._timeout_latched = False
+        self._estop_hold = None
         self.fault_reason = ""
         self._last_command_s = None  # commands from before the e-stop, fault or timeout do not count
         return True
@@ -211,9 +220,15 @@ class SafetyGuard:
     def output(self, now_s: float, measured_q: np.ndarray) -> JointCommand:
         """The command to apply at `now_s` given the measured joint positions (rad), shape (n_joints,)."""
         if not self._armed:
-            self.mode = GuardMode.FAULT if self.fault_reason and not self._estop_latched else GuardMode.ESTOP
+            fault = bool(self.fault_reason) and not self._estop_latched
+            self.mode = GuardMode.FAULT if fault else GuardMode.ESTOP
             self._ramp_start_s = None
-            return self._damping
+            if fault or self.fault_reason or self.config.estop_stop != "hold":
+                return self._damping
+            if self._estop_hold is None:  # the first output since it engaged: freeze where the joints are
+                q = np.clip(np.asarray(measured_q, np.float64), self._lower, self._upper)
+                self._estop_hold = JointCommand.hold(self.spec, q)
+            return self._estop_hold
         if self._timeout_latched:
             self.mode = GuardMode.TIMEOUT
             return self._damping

@@ -24,7 +24,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Empty
 
-from physai.control import GuardConfig, GuardMode, RateLoop, SafetyGuard
+from physai.control import GuardMode, RateLoop, SafetyGuard
 from physai.drivers.can_bus import CanActuatorBus
 from physai.drivers.config import HardwareConfig
 from physai.drivers.link import open_link
@@ -49,7 +49,7 @@ class DriverNode(Node):
         self.spec = RobotSpec.load(cfg.robot)
         hardware = cfg.hardware or str(robot_descriptions_dir() / self.spec.name / "hardware.yaml")
         self.hardware = HardwareConfig.load(hardware, self.spec)
-        self.guard = SafetyGuard(self.spec, GuardConfig(cfg.timeout_s, cfg.damping_kd_scale, cfg.soft_start_s))
+        self.guard = SafetyGuard(self.spec, cfg.guard_config())
         if cfg.policy:
             from physai.contract import read_from_onnx
 

@@ -32,7 +32,7 @@ def _check(value: Any, ok: bool, name: str, expected: str) -> None:
 def _check_guard(cfg: Any) -> None:
     """The SafetyGuard settings of a node's parameters, checked where they are declared (GuardConfig's rules)."""
     try:
-        GuardConfig(cfg.timeout_s, cfg.damping_kd_scale, cfg.soft_start_s)
+        cfg.guard_config()
     except FieldError as err:
         raise NodeParameterError("", err.field, err.value, err.expected) from None
 
@@ -106,6 +106,8 @@ class SimNodeConfig:
     """Ramp from the measured pose to the first command (s)."""
     damping_kd_scale: float = GuardConfig.damping_kd_scale
     """Damping gain = this × default kd."""
+    estop_stop: str = "hold"
+    """What /estop does: hold (the pose at that moment, robot.yaml gains: the robot stays up) or damping."""
     seed: int = 0
     """Reset seed."""
     reset_noise_rad: float = 0.0
@@ -142,6 +144,10 @@ class SimNodeConfig:
     record_topic: str = "/odom"
     """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
 
+    def guard_config(self) -> GuardConfig:
+        """The SafetyGuard settings of these parameters."""
+        return GuardConfig(self.timeout_s, self.damping_kd_scale, self.soft_start_s, estop_stop=self.estop_stop)
+
     def __post_init__(self) -> None:
         _check(self.mode, self.mode in ("realtime", "lockstep"), "mode", "realtime or lockstep")
         _check_guard(self)
@@ -177,6 +183,8 @@ class DriverNodeConfig:
     """Ramp from the measured pose to the first command (s)."""
     damping_kd_scale: float = GuardConfig.damping_kd_scale
     """Damping gain = this × default kd."""
+    estop_stop: str = GuardConfig.estop_stop
+    """What /estop does: damping (kp = 0, the motors only brake) or hold (the pose at that moment, robot.yaml gains)."""
     max_temperature_c: float = MonitorConfig.max_temperature_c
     """A motor hotter than this trips the guard (°C)."""
     max_jump_rad: float = MonitorConfig.max_jump_rad
@@ -196,6 +204,10 @@ class DriverNodeConfig:
     """CPU the control loop's thread runs on alone (the launcher keeps other processes off it); -1 = not pinned."""
     diagnostics_period_s: float = 0.5
     """Period of /diagnostics (s); guard mode changes are published at once."""
+
+    def guard_config(self) -> GuardConfig:
+        """The SafetyGuard settings of these parameters."""
+        return GuardConfig(self.timeout_s, self.damping_kd_scale, self.soft_start_s, estop_stop=self.estop_stop)
 
     def __post_init__(self) -> None:
         _check(self.rate_hz, 100.0 <= self.rate_hz <= 2000.0, "rate_hz", "100–2000 Hz (500–1000 typical)")

@@ -21,7 +21,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Empty
 
-from physai.control import GuardConfig, RateLoop, SafetyGuard
+from physai.control import RateLoop, SafetyGuard
 from physai.record import diagnostics
 from physai.ros import convert, qos
 from physai.ros.node_config import SimNodeConfig, parse_push_schedule
@@ -47,7 +47,7 @@ class SimNode(Node):
         # physics at the period the policy was trained with (the contract's physics_dt_s)
         self.sim = Simulator(cfg.robot, cfg.scene, **({"physics_dt": contract.physics_dt_s} if contract else {}))
         spec = self.sim.spec
-        self.guard = SafetyGuard(spec, GuardConfig(cfg.timeout_s, cfg.damping_kd_scale, cfg.soft_start_s))
+        self.guard = SafetyGuard(spec, cfg.guard_config())
         self.control_dt_s = 0.02
         if contract is not None:
             contract.check(spec)
