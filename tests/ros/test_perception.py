@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from physai.bringup.launcher import launch
+from physai.bringup.sets import MARKER_SCENE_ARGUMENTS
 from physai.record import diagnostics as status_names
 from tests.ros.rosprobe import statuses
 
@@ -36,11 +37,7 @@ def test_target_pose_from_the_scene_camera(tmp_path, probe):
     probe.subscribe(PoseStamped, "/target_pose", qos.RELIABLE)
     probe.subscribe(DiagnosticArray, "/diagnostics", qos.RELIABLE)
     args = {
-        "robot": "testbed_arm",
-        "scene": "marker_cube",
-        "camera": "scene_cam",
-        "camera_width": "640",
-        "camera_height": "480",
+        **MARKER_SCENE_ARGUMENTS,
         "perception": "aruco",
         "max_sim_time_s": "6",
     }
@@ -133,11 +130,7 @@ def test_camera_images_recorded_as_jpeg_open_in_rosbags_and_our_reader(tmp_path)
 
     bag = tmp_path / "bag"
     args = {
-        "robot": "testbed_arm",
-        "scene": "marker_cube",
-        "camera": "scene_cam",
-        "camera_width": "640",
-        "camera_height": "480",
+        **MARKER_SCENE_ARGUMENTS,
         "max_sim_time_s": "3",
         "record": str(bag),
         "record_topics": "/camera/image_raw,/camera/camera_info,/odom",

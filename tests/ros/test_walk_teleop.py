@@ -115,13 +115,16 @@ def test_joy_with_the_deadman_held_walks_the_robot(tmp_path, probe):
     }
     sent = {"stop": False}
 
-    def joystick() -> None:  # joy_node's 20 Hz, and the operator: the deadman held from sim time 2 s to 7 s
+    def joystick() -> None:  # joy_node's 20 Hz, and the operator: the deadman held for 5 s of sim time
+        pressed_at = None  # from sim time 2 s, once teleop_node hears /joy (discovery takes ~1 s of wall time)
         while not sent["stop"]:
             clocks = probe.received("/clock")
             sim_s = 0.0 if not clocks else clocks[-1][1].clock.sec + clocks[-1][1].clock.nanosec * 1e-9
+            if pressed_at is None and sim_s >= 2.0 and pub.get_subscription_count() > 0:
+                pressed_at = sim_s
             msg = Joy()
             msg.axes = [0.0, 0.6, 0.0, 0.0]  # left stick forward: 0.6 × 0.5 m/s
-            msg.buttons = [0, 0, 0, 0, int(2.0 <= sim_s < 7.0)]
+            msg.buttons = [0, 0, 0, 0, int(pressed_at is not None and sim_s < pressed_at + 5.0)]
             pub.publish(msg)
             time.sleep(0.05)
 

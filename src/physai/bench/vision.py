@@ -74,15 +74,12 @@ def frame_timings(width: int, height: int, frames: int) -> dict[str, float]:
 def ros_latency(seconds: float) -> dict[str, float]:
     """perception_node's latency figures from a recorded `physai launch sim ... perception:=aruco` run."""
     from physai.bringup.launcher import launch
+    from physai.bringup.sets import MARKER_SCENE_ARGUMENTS
     from physai.record import diagnostics, read_bag
 
     work = scratch_dir("bench-vision-")
     args = {
-        "robot": "testbed_arm",
-        "scene": "marker_cube",
-        "camera": "scene_cam",
-        "camera_width": "640",
-        "camera_height": "480",
+        **MARKER_SCENE_ARGUMENTS,
         "perception": "aruco",
         "max_sim_time_s": str(seconds),
         "record": str(work / "bag"),

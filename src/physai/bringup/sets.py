@@ -155,6 +155,16 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
     },
 }
 """Per set: argument → (default, help). Values given as strings are converted to the default's type."""
+MARKER_SCENE_ARGUMENTS: dict[str, str] = {
+    "robot": "testbed_arm",
+    "scene": "marker_cube",
+    "camera": "scene_cam",
+    "camera_width": "640",
+    "camera_height": "480",
+}
+"""The sim set's vision scene: testbed_arm before the ArUco marker cube, seen by scene_cam at 640×480 (with
+perception:=aruco, the bench's and tests' marker-to-/target_pose run)."""
+
 NODE_CONFIGS: dict[str, tuple[type, ...]] = {
     "sim": (SimNodeConfig,),
     "hil": (DriverNodeConfig, MotorSimNodeConfig),

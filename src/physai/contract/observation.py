@@ -197,13 +197,18 @@ class ObservationBuilder:
 
         With `worlds` (an index array into a 1-D batch), inputs hold just those worlds, in that order.
         """
-        clock = self.clock_s(worlds)
-        terms = compute_terms(inputs, command, last_action, self.contract, clock if worlds is not None else 0.0)
+        gait = self.contract.gait_frequency_hz is not None
+        # the same batch as last step (the usual case, known from joint_pos): its own clock, terms computed once
+        same = self._fresh is not None and self._fresh.shape == np.shape(getattr(inputs, "joint_pos", ()))[:-1]
+        clock = self.clock_s(worlds) if worlds is not None else (self.clock_s() if same else 0.0)
+        terms = compute_terms(inputs, command, last_action, self.contract, clock)
         batch = next(iter(terms.values())).shape[:-1]
         if worlds is None:
             if self._fresh is None or self._fresh.shape != batch:
                 self._allocate(batch)  # a new batch shape starts its clock (and history) afresh
-            elif self.contract.gait_frequency_hz is not None:  # the batch's own count (shapes agree now)
+                if same and gait:  # joint_pos broadcast to another batch: that batch's clock starts at 0
+                    terms = compute_terms(inputs, command, last_action, self.contract, self.clock_s())
+            elif not same and gait:  # the batch agreed only after broadcasting: its own count
                 terms = compute_terms(inputs, command, last_action, self.contract, self.clock_s())
             rows: Any = ...
         else:

@@ -36,6 +36,9 @@ class RunSummary:
     """The base tilted or sank past physai.robot.state.FALL at any time (lowest height, largest tilt)."""
     diagnostics: dict[str, dict[str, str]] = field(default_factory=dict)
     """Last key/values per diagnostic status name."""
+    mode_after_end: str = ""
+    """The guard's mode once the run's clock had stopped (/odom's last message), when it changed after that: e.g.
+    "fault" as the HIL plant, finished, stops answering; "" when it did not change."""
     crowded_topics: dict[str, str] = field(default_factory=dict)
     """Node → its "<node>: topics" message whenever it warned of a second publisher (another run on the domain)."""
     walk: WalkMetrics | None = None
@@ -43,9 +46,14 @@ class RunSummary:
     segments: list[Segment] = field(default_factory=list)
     """The recorded run's stretches of constant /cmd_vel with the velocity walked over each."""
 
+    @property
+    def guard(self) -> dict[str, str]:
+        """The actuator node's guard status (sim_node's or driver_node's) as the run's clock stopped."""
+        return self.diagnostics.get(status_names.SIM_SAFETY) or self.diagnostics.get(status_names.DRIVER_SAFETY, {})
+
     def table(self) -> str:
         """Human-readable summary."""
-        sim = self.diagnostics.get(status_names.SIM_SAFETY) or self.diagnostics.get(status_names.DRIVER_SAFETY, {})
+        sim = self.guard
         policy = self.diagnostics.get(status_names.POLICY, {})
         events = {
             k: v
@@ -57,7 +65,8 @@ class RunSummary:
             f"robot               {'FELL' if self.fell else 'stayed up'} (max tilt {self.max_tilt_rad:.3f} rad, "
             f"min base height {self.min_height_m:.3f} m of {self.start_height_m:.3f} m)",
             *_loop_lines(sim),
-            f"safety guard        mode {sim.get(status_names.MODE, '-')}, accepted {sim.get('accepted', '-')}, events {events or 'none'}",
+            f"safety guard        mode {sim.get(status_names.MODE, '-')}, accepted {sim.get('accepted', '-')}, events {events or 'none'}"
+            + (f" (then {self.mode_after_end}, once the run's clock had stopped)" if self.mode_after_end else ""),
             f"policy inference    p50 {policy.get(status_names.INFERENCE_US_P50, '-')} µs, "
             f"p99 {policy.get(status_names.INFERENCE_US_P99, '-')} µs",
             "messages            " + ", ".join(f"{t} {n}" for t, n in sorted(self.messages.items())),
@@ -104,6 +113,8 @@ def summarize(bag: str | Path) -> RunSummary:
     heights, tilts, stamps = [], [], []
     cmd_vel: np.ndarray | None = None
     walk_times, walk_command, walk_measured = [], [], []
+    guards = (status_names.SIM_SAFETY, status_names.DRIVER_SAFETY)
+    at_clock_stop: dict[str, dict[str, str]] = {}  # the guard statuses as of the newest /odom
     for item in read_bag(bag, topics=["/odom", "/diagnostics", "/cmd_vel"]):
         msg = item.message
         if item.topic == "/cmd_vel":
@@ -113,6 +124,7 @@ def summarize(bag: str | Path) -> RunSummary:
             heights.append(msg.pose.pose.position.z)
             tilts.append(float(tilt_rad(np.array([q.w, q.x, q.y, q.z]))))
             stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
+            at_clock_stop = {name: out.diagnostics[name] for name in guards if name in out.diagnostics}
             if cmd_vel is not None:  # the newest /cmd_vel by receive time
                 v, w = msg.twist.twist.linear, msg.twist.twist.angular
                 walk_times.append(stamps[-1])
@@ -124,6 +136,10 @@ def summarize(bag: str | Path) -> RunSummary:
                 level = status.level[0] if isinstance(status.level, bytes) else int(status.level)
                 if status.name.endswith(status_names.TOPICS_SUFFIX) and level != 0:  # WARN: a second publisher
                     out.crowded_topics[status.name.removesuffix(status_names.TOPICS_SUFFIX)] = status.message
+    for name, values in at_clock_stop.items():  # a mode reached only once the clock stopped is said apart
+        final = out.diagnostics[name].get(status_names.MODE, "")
+        if final != values.get(status_names.MODE, ""):
+            out.diagnostics[name], out.mode_after_end = values, final
     from physai.record.reader import message_counts
 
     out.messages = message_counts(bag)
