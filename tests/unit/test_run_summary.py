@@ -22,7 +22,7 @@ def _guard(mode: str) -> bytes:
 
 def _odom(t: float) -> bytes:
     msg = Odometry()
-    msg.header.stamp.sec, msg.header.stamp.nanosec = int(t), int(round((t % 1) * 1e9))
+    msg.header.stamp.sec, msg.header.stamp.nanosec = int(t), round((t % 1) * 1e9)
     msg.pose.pose.position.z, msg.pose.pose.orientation.w = 0.48, 1.0
     return serialize_message(msg)
 
