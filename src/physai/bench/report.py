@@ -51,14 +51,18 @@ def write_report(
         print(f"  {key:<{width}}  {_fmt(value)}")
     for key, value in ratios.items():
         print(f"  {key:<{width}}  {value:.3f}  (ratio)")
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if path is not None:  # its folder must exist (`physai bench` checks it before measuring)
         Path(path).write_text(json.dumps(report, indent=2) + "\n")
         print(f"  wrote {path}")
     return report
 
 
 def _fmt(value: Any) -> str:
+    """A figure for the table: floats to one decimal, mappings as "key value, …" (nested in parentheses)."""
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return f"{value:,.1f}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} ({_fmt(v)})" if isinstance(v, dict) else f"{k} {_fmt(v)}" for k, v in value.items())
     return str(value)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from physai.contract import ContractMismatch, PolicyContract
 from physai.control.teleop import CommandTimeline
@@ -161,6 +162,7 @@ def evaluate(
     plot: str | os.PathLike | None = None,
     target_from: str = "truth",
     task_config: str | None = None,
+    progress: bool = True,
 ) -> EvalReport:
     """Run `episodes` deterministic episodes of the policy file in env `task` and summarise them.
 
@@ -181,6 +183,7 @@ def evaluate(
             walk_g1; default the task's own.
         target_from: Reach: "truth" or "vision" (the marker cube on the target, seen by scene_cam at 640×480
             through physai.vision: the camera pipeline of perception_node, without ROS).
+        progress: a progress bar over the episodes on stderr.
 
     Raises:
         ContractMismatch: the file's contract does not fit the robot or differs from the env's contract.
@@ -224,7 +227,7 @@ def evaluate(
             _open_video(env, video, contract, video_size) if video is not None else (None, lambda: None, 1)
         )
         try:
-            for i in range(episodes):
+            for i in tqdm(range(episodes), desc=f"evaluating {task}", unit="episode", disable=not progress):
                 obs, info = env.reset(seed=seed + i)
                 log = WalkLog.empty(contract.control_dt_s)
                 total, n, done = 0.0, 0, False

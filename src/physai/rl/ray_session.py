@@ -39,6 +39,13 @@ def check_reachable(address: str) -> None:
         ) from None
 
 
+def _log_level(config: Any) -> int:
+    """Ray's own log level: warnings only unless verbose ≥ 2 (its start-up banner and worker logs)."""
+    import logging
+
+    return logging.INFO if config.verbose > 1 else logging.WARNING
+
+
 @contextmanager
 def ray_session(config: Any) -> Iterator[Any]:
     """Ray for the sweep: a fresh local one bound to loopback (shut down after), or the given cluster."""
@@ -50,7 +57,7 @@ def ray_session(config: Any) -> Iterator[Any]:
 
         if ray.is_initialized():
             raise RuntimeError("Ray is already initialised in this process; cannot connect to another cluster")
-        ray.init(address=config.ray_address, log_to_driver=config.verbose > 1)
+        ray.init(address=config.ray_address, log_to_driver=config.verbose > 1, logging_level=_log_level(config))
         try:
             yield ray
         finally:
@@ -75,6 +82,7 @@ def ray_session(config: Any) -> Iterator[Any]:
             include_dashboard=False,
             _node_ip_address=LOOPBACK,
             log_to_driver=config.verbose > 1,
+            logging_level=_log_level(config),
         )
         try:
             address = str(ray.get_runtime_context().gcs_address)

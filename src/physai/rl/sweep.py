@@ -112,7 +112,7 @@ class SweepConfig:
     max_concurrent_trials: int | None = None
     """Cap on trials running at once (None: as many as the resources allow)."""
     verbose: int = 1
-    """0: silent; 1: Tune's progress and the final table; 2: more of Tune's output."""
+    """0: silent; 1: a progress bar over the trials and the final table; 2: Tune's own progress and output."""
 
     @property
     def folder(self) -> Path:
@@ -214,6 +214,30 @@ class _TrialSpec:
     metric: str
 
 
+def _trial_progress(total: int) -> Any:
+    """A Tune callback drawing one tqdm bar over the trials (done / failed), instead of Tune's tables."""
+    from ray import tune
+    from tqdm import tqdm
+
+    class TrialProgress(tune.Callback):
+        def __init__(self) -> None:
+            self.bar = tqdm(total=total, desc="sweep", unit="trial")
+            self.failed = 0
+
+        def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            self.bar.update()
+
+        def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            self.failed += 1
+            self.bar.set_postfix(failed=self.failed)
+            self.bar.update()
+
+        def on_experiment_end(self, trials: list, **info: Any) -> None:
+            self.bar.close()
+
+    return TrialProgress()
+
+
 def run_sweep(config: SweepConfig) -> SweepResult:
     """Run every trial of `config` on Ray Tune, rank them and write results.csv / results.json; see the module."""
     check_config(config)
@@ -261,7 +285,8 @@ def run_sweep(config: SweepConfig) -> SweepResult:
             run_config=tune.RunConfig(
                 name="tune",
                 storage_path=str(folder),
-                verbose=min(max(config.verbose, 0), 3),
+                verbose=0 if config.verbose < 2 else min(config.verbose, 3),
+                callbacks=[_trial_progress(len(spec.index))] if config.verbose == 1 else None,
                 failure_config=tune.FailureConfig(max_failures=0),
             ),
         )
@@ -329,6 +354,7 @@ def run_trial(config: dict[str, Any], spec: _TrialSpec) -> None:
         episodes=spec.eval_episodes,
         seed=spec.eval_seed,
         overrides=spec.eval_overrides or None,
+        progress=False,  # Tune's table reports the trials
     )
     (trained.run_dir / "eval.json").write_text(report.to_json())
     value = getattr(report, spec.metric)
