@@ -43,10 +43,14 @@ def test_the_arm_reaches_its_target_through_ros(mode, target, tmp_path):
     assert np.median(last) < 0.02 and np.percentile(last, 90) < 0.03, np.percentile(last, [50, 90, 100])
 
 
-def test_a_policy_input_without_runtime_source_is_refused_at_start():
+def test_a_policy_input_without_runtime_source_is_refused_at_start_and_an_unseen_target_holds():
     with pytest.raises(ValueError, match="observation term 'ee_pos' has no runtime source: testbed_arm has no kine"):
         PolicyRunner(str(ARM_POLICY), chain=None)
     runner = PolicyRunner(str(ARM_POLICY), chain=CHAIN)
-    n = len(runner.joint_names)
-    with pytest.raises(ValueError, match="reads a reaching target"):
-        runner.step(runner.joint_names, np.zeros(n), np.zeros(n), np.zeros(3), np.array([1.0, 0, 0, 0]))
+    names, n = runner.joint_names, len(runner.joint_names)
+    q = np.full(n, 0.2)
+    ee = CHAIN.position(dict(zip(names, q, strict=True)))
+    unseen, _ = runner.step(names, q, np.zeros(n), np.zeros(3), np.array([1.0, 0, 0, 0]), target=None)
+    runner.reset()
+    at_ee, _ = runner.step(names, q, np.zeros(n), np.zeros(3), np.array([1.0, 0, 0, 0]), target=ee)
+    np.testing.assert_array_equal(unseen, at_ee)  # no target seen: the end effector stands in, as in training

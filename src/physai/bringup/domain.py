@@ -1,19 +1,19 @@
 """One DDS domain per run: the ROS_DOMAIN_ID of a launch, held so no other physai run on this host takes it.
 
 Two runs on one domain cross-talk (each sim would take the other's /joint_commands, each bag record both).
-A launch therefore leases a domain for as long as it runs: an flock on <tmp>/physai-domains/<id>.lock, which
-the kernel drops when the process ends, however it ends. Without ROS_DOMAIN_ID in the environment a launch
-takes the lowest free id from 0 (the first run on a host is on ROS's default domain, where `ros2 topic list`
-looks); with it set, it uses that id and warns when another physai run holds it. Tests and benchmarks lease
+A launch therefore leases a domain for as long as it runs: an flock on /tmp/physai-domains/<id>.lock (one folder
+per host, whatever TMPDIR says), which the kernel drops when the process ends, however it ends. Without
+ROS_DOMAIN_ID in the environment a launch takes the lowest free id from 0 (the first run on a host is on ROS's
+default domain, where `ros2 topic list` looks); with it set, it uses that id and warns when another physai run holds it. Tests and benchmarks lease
 from TEST_DOMAINS, above every id a launch takes by itself, so they never share a user's run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,10 +28,15 @@ _HELD: set[int] = set()
 """Domains this process leases now (a launch inside a test's own domain takes it without a second lock)."""
 
 
+LOCK_DIR = Path("/tmp/physai-domains")
+"""One folder for the whole host, whatever a process's TMPDIR (a run's TMPDIR must not hide its lease)."""
+
+
 def _lock_dir() -> Path:
-    folder = Path(tempfile.gettempdir()) / "physai-domains"
-    folder.mkdir(exist_ok=True)
-    return folder
+    LOCK_DIR.mkdir(exist_ok=True)
+    with contextlib.suppress(OSError):  # every user's runs lease from the same folder
+        LOCK_DIR.chmod(0o1777)
+    return LOCK_DIR
 
 
 def _try_lock(domain: int) -> int | None:

@@ -123,7 +123,7 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         **node_arguments(SimNodeConfig, "estop_stop"),
         "loop_cpu": ("auto", LOOP_CPU_HELP),
         **node_arguments(SimNodeConfig, "max_sim_time_s", "push_velocity_m_s", "push_interval_s", "push_schedule"),
-        **node_arguments(SimNodeConfig, "camera", "camera_rate_hz", "camera_width", "camera_height"),
+        **node_arguments(SimNodeConfig, "camera", "camera_rate_hz", "camera_width", "camera_height", "target_cube_pos"),
         "perception": (
             "",
             "aruco: a perception_node publishing the marker target on /target_pose from the camera; empty: none",
@@ -203,6 +203,7 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "camera_rate_hz": args["camera_rate_hz"],
                 "camera_width": args["camera_width"],
                 "camera_height": args["camera_height"],
+                "target_cube_pos": args["target_cube_pos"],
                 "lockstep_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
                 **_recorder_wait(args, ("/odom", "/joint_states", "/imu/data", "/clock", "/diagnostics")),
             },

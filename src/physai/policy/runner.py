@@ -120,7 +120,8 @@ class PolicyRunner:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(joint targets (rad), clipped action) for one policy period from measured values.
 
-        `target`: the reaching target in the base frame (m), for a policy that reads one (`needs_target`).
+        `target`: the reaching target in the base frame (m), for a policy that reads one (`needs_target`); None
+        means none is seen, and the end effector's own position stands in (the arm holds, as the env trains it).
         """
         idx = self.order(names)
         ee_pos = None
@@ -129,8 +130,10 @@ class PolicyRunner:
                 ee_pos = self.chain.position(dict(zip(names, position, strict=True)))
             except KeyError as err:
                 raise ValueError(f"joint_states lacks joint {err} that the end-effector chain needs") from None
-        if self.needs_target and target is None:
-            raise ValueError("this policy reads a reaching target; expected step(..., target=(x, y, z))")
+        if self.needs_target and target is None:  # as in training: an unseen target is the end effector (hold)
+            if ee_pos is None:
+                raise ValueError("this policy reads a reaching target; expected step(..., target=(x, y, z))")
+            target = ee_pos
         inputs = MeasuredInputs(
             joint_pos=np.asarray(position, np.float64)[idx],
             joint_vel=np.asarray(velocity, np.float64)[idx],

@@ -118,6 +118,9 @@ class SimNodeConfig:
     """Try SCHED_FIFO / mlockall for the physics loop (reported in /diagnostics when refused)."""
     camera: str = ""
     """/camera/image_raw + camera_info: an MJCF camera name, "tracking" (follows the base), or "" for none."""
+    target_cube_pos: str = ""
+    """Scenes with the ArUco target cube (marker_cube): its centre in the robot's base frame at reset, "[x, y, z]"
+    (m), its marker turned to `camera`; "" leaves it where the scene puts it."""
     camera_rate_hz: float = 10.0
     """Camera images per second (≤ 30; rendered in their own thread, skipped when rendering is slower)."""
     camera_width: int = 320
@@ -153,6 +156,10 @@ class SimNodeConfig:
         _check_guard(self)
         _check_run_limits(self)
         parse_push_schedule(self.push_schedule)
+        try:
+            parse_target(self.target_cube_pos)
+        except FieldError as err:
+            raise NodeParameterError("", "target_cube_pos", err.value, err.expected) from None
         rate = self.camera_rate_hz
         _check(rate, math.isfinite(rate) and 0 < rate <= 30, "camera_rate_hz", "a rate in (0, 30] Hz")
         for name in ("camera_width", "camera_height"):

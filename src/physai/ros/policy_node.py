@@ -157,9 +157,6 @@ class PolicyNode(Node):
         assert self.joints is not None and self.imu is not None
         command = self.cmd_vel if time.monotonic() - self.cmd_vel_time < self.config.cmd_vel_timeout_s else np.zeros(3)
         gyro, quat = convert.imu_arrays(self.imu)
-        if self.runner.needs_target and self.target is None:
-            self.stale_reason = "waiting for a target: /target_pose or the parameter target_pos"
-            return
         try:
             targets, _ = self.runner.step(
                 self.joints.name, self.joints.position, self.joints.velocity, gyro, quat, command, self.target
@@ -185,6 +182,9 @@ class PolicyNode(Node):
             diagnostics.INFERENCE_US_P50: f"{np.percentile(times, 50):.1f}",
             diagnostics.INFERENCE_US_P99: f"{np.percentile(times, 99):.1f}",
             "stale": self.stale_reason or "no",
+            "target": "-"
+            if not self.runner.needs_target
+            else ("none seen: holding" if self.target is None else " ".join(f"{v:.3f}" for v in self.target)),
         }
         level = convert.WARN if self.stale_reason else convert.OK
         status = convert.diagnostic_status(diagnostics.POLICY, level, self.stale_reason or "running", values)

@@ -24,13 +24,16 @@ from std_msgs.msg import Bool, Empty
 from physai.control import RateLoop, SafetyGuard
 from physai.record import diagnostics
 from physai.ros import convert, qos
-from physai.ros.node_config import SimNodeConfig, parse_push_schedule
+from physai.ros.node_config import SimNodeConfig, parse_push_schedule, parse_target
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, publisher_of, take_all, wait_for_subscribers
 from physai.ros.publishers import publisher_status
 from physai.sim import Simulator
 from physai.sim.push import PeriodicPushes
+
+LOCKSTEP_RESEND_S = 0.5
+"""Lockstep: a state not answered within this many wall seconds is published again (best-effort topics)."""
 
 
 class SimNode(Node):
@@ -56,6 +59,8 @@ class SimNode(Node):
             self.control_dt_s = contract.control_dt_s
         self.decimation = max(1, round(self.control_dt_s / self.sim.physics_dt))
         self.sim.reset(seed=cfg.seed, noise=cfg.reset_noise_rad)
+        if cfg.target_cube_pos:
+            self.place_target_cube(parse_target(cfg.target_cube_pos))
         self.lock = threading.Lock()
         self.applied = self.guard.output(0.0, self.sim.state().joint_pos)
         self.pub_joints = self.create_publisher(JointState, "/joint_states", qos.SENSOR)
@@ -100,6 +105,7 @@ class SimNode(Node):
             )
         if cfg.mode == "lockstep":
             self.create_timer(0.1, self.publish_state_until_commanded)
+        self.state_published_s = time.monotonic()
         self.commands = 0
         self.pushes = 0
         self.pushes_due = PeriodicPushes(cfg.push_velocity_m_s, cfg.push_interval_s, np.random.default_rng(cfg.seed))
@@ -215,18 +221,42 @@ class SimNode(Node):
             convert.joint_state_msg(names, state.joint_pos, state.joint_vel, state.joint_torque, stamp)
         )
         self.published_at[stamp_ns] = time.monotonic_ns()  # the policy echoes this stamp in its command
+        self.state_published_s = time.monotonic()
         if len(self.published_at) > 64:
             del self.published_at[next(iter(self.published_at))]
 
     def publish_state_until_commanded(self) -> None:
-        """Lockstep start-up: repeat the initial state until the first command arrives.
+        """Lockstep: repeat the state until the command answering it arrives.
 
-        It starts once every expected subscriber is matched (discovery takes time; a recorder must not miss it).
+        At start-up it begins once every expected subscriber is matched (discovery takes time; a recorder must not
+        miss it). Later, a state unanswered for LOCKSTEP_RESEND_S is sent again: /joint_states and /imu/data are
+        best effort, and one sample lost under load would otherwise stop the run (the policy answers each stamp
+        once, so a repeat it has answered changes nothing).
         """
-        need = self.config.lockstep_subscribers
-        if self.commands == 0 and min(p.get_subscription_count() for p in (self.pub_joints, self.pub_imu)) >= need:
+        if self.commands == 0:
+            need = self.config.lockstep_subscribers
+            if min(p.get_subscription_count() for p in (self.pub_joints, self.pub_imu)) >= need:
+                with self.lock:
+                    self.publish_state()
+        elif time.monotonic() - self.state_published_s > LOCKSTEP_RESEND_S:
             with self.lock:
                 self.publish_state()
+
+    def place_target_cube(self, base_frame_pos: tuple[float, float, float]) -> None:
+        """The scene's target cube at this base-frame position (m) for the run, facing the camera."""
+        from physai.sim.marker import fix_marker_cube
+
+        model, data = self.sim.model, self.sim.data
+        base = model.body(self.sim.spec.base_body).id
+        world = data.xpos[base] + data.xmat[base].reshape(3, 3) @ np.asarray(base_frame_pos)
+        try:
+            camera = self.config.camera if self.config.camera not in ("", "tracking") else None
+            fix_marker_cube(model, data, world, camera)
+        except KeyError:
+            raise ValueError(
+                f"parameter 'target_cube_pos' is {self.config.target_cube_pos!r}; expected a scene with the target "
+                f"cube (marker_cube), not {self.config.scene!r}"
+            ) from None
 
     def publish_diagnostics(self) -> None:
         """Guard mode and events, loop lateness and RT status, on /diagnostics."""

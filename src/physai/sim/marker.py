@@ -71,6 +71,17 @@ def place_marker_cube(
     mujoco.mj_forward(model, data)
 
 
+def fix_marker_cube(model: mujoco.MjModel, data: mujoco.MjData, position: np.ndarray, camera: str | None) -> None:
+    """Put the cube at `position` (world, m) in the model itself (its mocap body's rest pose), facing `camera`.
+
+    Every MjData made from the model afterwards (a renderer's private copy included) and every reset then has
+    the cube there; `data` is reset to it.
+    """
+    place_marker_cube(model, data, position, camera)
+    body, mocap = model.body(CUBE_BODY).id, int(model.body_mocapid[model.body(CUBE_BODY).id])
+    model.body_pos[body], model.body_quat[body] = data.mocap_pos[mocap], data.mocap_quat[mocap]
+
+
 def marker_center(model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
     """World position of the marker's centre (m), (3,)."""
     return data.site_xpos[model.site(MARKER_SITE).id].copy()
