@@ -330,7 +330,8 @@ def _record_video(bag: str, video: str, overlay: bool) -> int:
         frames = bag_camera_video(bag, video, overlay=overlay)
         print(f"video: {video} ({frames} camera frames{', detections drawn' if overlay else ''})")
         return 0
-    from physai.sim.replay import render_bag, robot_of_bag
+    from physai.record.summary import robot_of_bag
+    from physai.sim.replay import render_bag
 
     robot = robot_of_bag(bag)
     frames = render_bag(bag, robot, video)

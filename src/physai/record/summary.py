@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,8 @@ class RunSummary:
     start_height_m: float = float("nan")
     min_height_m: float = float("nan")
     max_tilt_rad: float = 0.0
+    fixed_base: bool = False
+    """The recorded robot (found by its joint names) is fixed to the world: it cannot fall."""
     fell: bool = False
     """The base tilted or sank past physai.robot.state.FALL at any time (lowest height, largest tilt)."""
     diagnostics: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -62,7 +65,9 @@ class RunSummary:
         }
         lines = [
             f"sim time            {self.sim_seconds:.2f} s",
-            f"robot               {'FELL' if self.fell else 'stayed up'} (max tilt {self.max_tilt_rad:.3f} rad, "
+            "robot               fixed base"
+            if self.fixed_base
+            else f"robot               {'FELL' if self.fell else 'stayed up'} (max tilt {self.max_tilt_rad:.3f} rad, "
             f"min base height {self.min_height_m:.3f} m of {self.start_height_m:.3f} m)",
             *_loop_lines(sim),
             f"safety guard        mode {sim.get(status_names.MODE, '-')}, accepted {sim.get('accepted', '-')}, events {events or 'none'}"
@@ -107,6 +112,20 @@ def _seconds(value: str | None) -> float:
         return 0.0
 
 
+def robot_of_bag(bag: str | Path) -> str:
+    """The registered robot whose joints are those of the bag's first /joint_states; ValueError if none is."""
+    from physai.robot import RobotSpec, available_robots
+
+    first = next(iter(read_bag(bag, topics=["/joint_states"])), None)
+    if first is None:
+        raise ValueError(f"{bag}: no /joint_states recorded; expected a bag of a physai run")
+    names = set(first.message.name)
+    for name in available_robots():
+        if set(RobotSpec.load(name).joint_names) == names:
+            return name
+    raise ValueError(f"{bag}: its joints {sorted(names)[:4]}… are no registered robot's (physai robots)")
+
+
 def summarize(bag: str | Path) -> RunSummary:
     """Read a bag (finalized or not) and summarize it."""
     out = RunSummary()
@@ -143,6 +162,11 @@ def summarize(bag: str | Path) -> RunSummary:
     from physai.record.reader import message_counts
 
     out.messages = message_counts(bag)
+    if out.messages.get("/joint_states"):
+        from physai.robot import RobotSpec
+
+        with contextlib.suppress(ValueError):  # joints of no registered robot: say nothing about the base
+            out.fixed_base = not RobotSpec.load(robot_of_bag(bag)).floating_base
     if heights:
         out.start_height_m, out.min_height_m = heights[0], float(np.min(heights))
         out.max_tilt_rad = float(np.max(tilts))

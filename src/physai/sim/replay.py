@@ -14,20 +14,6 @@ from physai.sim.render import VideoRecorder, frame_camera
 from physai.sim.simulator import Simulator
 
 
-def robot_of_bag(bag: str | Path) -> str:
-    """The registered robot whose joints are those of the bag's first /joint_states; ValueError if none is."""
-    from physai.robot import RobotSpec, available_robots
-
-    first = next(iter(read_bag(bag, topics=["/joint_states"])), None)
-    if first is None:
-        raise ValueError(f"{bag}: no /joint_states recorded; expected a bag of a physai run")
-    names = set(first.message.name)
-    for name in available_robots():
-        if set(RobotSpec.load(name).joint_names) == names:
-            return name
-    raise ValueError(f"{bag}: its joints {sorted(names)[:4]}… are no registered robot's (physai robots)")
-
-
 def render_bag(bag: str | Path, robot: str, video: str | Path, scene: str = "flat", fps: int = 30) -> int:
     """Write an MP4 of the recorded motion at `fps` (sim time); returns the number of frames.
 
