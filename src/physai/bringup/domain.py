@@ -20,8 +20,10 @@ from pathlib import Path
 
 LAUNCH_DOMAINS = range(0, 101)
 """Ids a launch picks from by itself (ROS 2's usual 0–101 for Linux)."""
-TEST_DOMAINS = range(150, 233)
-"""Ids tests and benchmarks pick from (Fast DDS's ports stay below 65535 up to 232)."""
+TEST_DOMAINS = range(215, 233)
+"""Ids tests and benchmarks pick from: above every id a launch takes by itself, and with ports (7400 + 250 × id
+…) above Linux's ephemeral range (32768–60999), where another socket could hold one; Fast DDS's ports stay
+below 65535 up to 232."""
 
 
 _HELD: set[int] = set()

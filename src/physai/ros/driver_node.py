@@ -195,7 +195,8 @@ class DriverNode(Node):
             convert.diagnostic_status(diagnostics.driver_motor(joint), convert.ERROR, why, {"joint": joint})
             for joint, why in faults.items()
         ]
-        statuses.append(publisher_status(self, ("/joint_commands", "/joint_states")))
+        owned = publisher_status(self, ("/joint_commands", "/joint_states"))
+        statuses += [owned] if owned else []
         self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), statuses))
 
     def close(self) -> None:

@@ -189,7 +189,8 @@ class PolicyNode(Node):
         level = convert.WARN if self.stale_reason else convert.OK
         status = convert.diagnostic_status(diagnostics.POLICY, level, self.stale_reason or "running", values)
         owned = publisher_status(self, ("/joint_commands",))
-        self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), [status, owned]))
+        statuses = [status, *([owned] if owned else [])]
+        self.pub_diag.publish(convert.diagnostic_array(convert.stamp_from_ns(time.time_ns()), statuses))
 
 
 def main(args: list[str] | None = None) -> None:

@@ -7,6 +7,7 @@ which no message content shows; the graph does.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from diagnostic_msgs.msg import DiagnosticStatus
@@ -16,8 +17,16 @@ from physai.record import diagnostics
 from physai.ros import convert
 
 
-def publisher_status(node: Node, topics: Sequence[str]) -> DiagnosticStatus:
-    """`<node>: topics` status: WARN naming each of `topics` with more than one publisher, else OK."""
+def publisher_status(node: Node, topics: Sequence[str]) -> DiagnosticStatus | None:
+    """`<node>: topics` status: WARN naming each of `topics` with more than one publisher, else OK.
+
+    None (no check) when the calling thread runs at SCHED_FIFO: a graph query takes rmw's graph lock, which
+    the DDS threads hold while they process discovery, and a FIFO thread waiting on a thread it preempts stalls
+    (HIL, where policy_node runs at FIFO 85: commands more than 50 ms apart and the guard timing out). The
+    real-time sets are the HIL set, alone in its network namespace, and the robot set.
+    """
+    if os.sched_getscheduler(0) == os.SCHED_FIFO:
+        return None
     counts = {topic: node.count_publishers(topic) for topic in topics}
     crowded = {topic: n for topic, n in counts.items() if n > 1}
     message = (

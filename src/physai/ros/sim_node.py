@@ -282,7 +282,7 @@ class SimNode(Node):
         stamp = convert.stamp_from_ns(time.time_ns())
         status = convert.diagnostic_status(diagnostics.SIM_SAFETY, level, f"guard {mode}", values, self.sim.spec.name)
         owned = publisher_status(self, ("/joint_commands", "/joint_states", "/odom", "/imu/data", "/clock"))
-        self.pub_diag.publish(convert.diagnostic_array(stamp, [status, owned]))
+        self.pub_diag.publish(convert.diagnostic_array(stamp, [status, *([owned] if owned else [])]))
 
     def close(self) -> None:
         """Stop the loop (restores scheduling)."""
