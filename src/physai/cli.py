@@ -455,14 +455,11 @@ def _output(raw: str) -> str:
 
 
 def _seconds(name: str, raw: str) -> float:
-    """`raw` as a number of seconds > 0; ValueError naming `name` (what the user typed before the value)."""
+    """`raw` as a number of seconds > 0 (the `_positive` rule); ValueError naming `name` (what the user typed)."""
     try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not (value > 0 and value != float("inf")):
-        raise ValueError(f"{name}{raw}; expected seconds > 0")
-    return value
+        return _positive(raw)
+    except argparse.ArgumentTypeError:
+        raise ValueError(f"{name}{raw}; expected seconds > 0") from None
 
 
 def _overrides(items: Sequence[str]) -> dict:

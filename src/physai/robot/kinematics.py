@@ -18,6 +18,7 @@ import numpy as np
 import yaml
 
 from physai.errors import FieldError
+from physai.robot.state import quat_to_matrix
 
 FILE_NAME = "kinematics.yaml"
 
@@ -71,7 +72,7 @@ class Chain:
         rot, pos = np.eye(3), np.zeros(3)
         for link in self.links:
             pos = pos + rot @ np.asarray(link.pos)
-            rot = rot @ _rotation(np.asarray(link.quat))
+            rot = rot @ quat_to_matrix(np.asarray(link.quat))
             for joint in link.joints:
                 value = float(joint_pos[joint.name]) - joint.zero
                 axis = np.asarray(joint.axis)
@@ -160,17 +161,6 @@ def load_chain(robot_yaml: str | Path) -> Chain | None:
     return Chain.from_dict(yaml.safe_load(path.read_text()), path)
 
 
-def _rotation(quat_wxyz: np.ndarray) -> np.ndarray:
-    w, x, y, z = quat_wxyz / np.linalg.norm(quat_wxyz)
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
-    )
-
-
 def _axis_angle(axis: np.ndarray, angle: float) -> np.ndarray:
     half = 0.5 * angle
-    return _rotation(np.concatenate([[np.cos(half)], np.sin(half) * axis / np.linalg.norm(axis)]))
+    return quat_to_matrix(np.concatenate([[np.cos(half)], np.sin(half) * axis / np.linalg.norm(axis)]))

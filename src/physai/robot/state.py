@@ -46,6 +46,18 @@ class RobotState:
     """True where a foot body touches anything, (..., n_feet) bool."""
 
 
+def quat_to_matrix(quat: np.ndarray) -> np.ndarray:
+    """3×3 rotation of a (w, x, y, z) quaternion (normalised first)."""
+    w, x, y, z = np.asarray(quat, dtype=np.float64) / np.linalg.norm(quat)
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
 def tilt_rad(quat: np.ndarray) -> np.ndarray:
     """Angle between a body's z axis and world z (rad) from its (w, x, y, z) quaternion, shape (..., 4) → (...)."""
     x, y = quat[..., 1], quat[..., 2]

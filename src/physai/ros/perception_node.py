@@ -20,24 +20,13 @@ from sensor_msgs.msg import CameraInfo, Image
 
 from physai.record import diagnostics
 from physai.robot import RobotSpec
+from physai.robot.state import quat_to_matrix
 from physai.ros import convert, qos
 from physai.ros.images import image_array
 from physai.ros.node_config import PerceptionNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.vision import ImageError, Intrinsics, detect_markers, from_optical
-
-
-def quat_to_matrix(quat: np.ndarray) -> np.ndarray:
-    """3×3 rotation of a (w, x, y, z) quaternion (normalised first)."""
-    w, x, y, z = np.asarray(quat, dtype=np.float64) / np.linalg.norm(quat)
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
-    )
 
 
 class PerceptionNode(Node):
