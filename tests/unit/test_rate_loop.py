@@ -243,3 +243,36 @@ def test_process_fifo_reaches_every_thread_the_process_has_and_later_ones_inheri
         return
     assert out["outcome"].startswith("ok (priority 5, ")
     assert len(out["policies"]) >= 3 and set(out["policies"]) == {os.SCHED_FIFO}  # all, one started after too
+
+
+def test_stall_clock_leaves_out_the_excess_of_a_gap_beyond_one_period_and_counts_it():
+    from physai.control import StallClock
+
+    clock = StallClock(period_s=0.002, stall_s=0.01)
+    times = [clock.tick(0.002 * k) for k in range(5)]  # on time
+    assert times == pytest.approx([0.002 * k for k in range(5)]) and clock.stalls == 0
+    assert clock.tick(0.008 + 0.011) == pytest.approx(0.019)  # 11 ms late by one period: jitter, not a stall
+    after = clock.tick(0.019 + 0.25)  # the host did not run for 250 ms
+    assert after == pytest.approx(0.019 + 0.012)  # one period + stall_s of it counted
+    assert clock.stalls == 1 and clock.longest_s == pytest.approx(0.25) and clock.stalled_s == pytest.approx(0.238)
+    assert clock.time(0.019 + 0.25 + 0.001) == pytest.approx(after + 0.001)  # between ticks
+    clock.restart(10.0)  # a blocking start-up step: no stall
+    assert clock.tick(10.002) == pytest.approx(10.002 - 0.238) and clock.stalls == 1
+    assert clock.as_dict() == {"host_stalls": "1", "longest_stall_ms": "250.0"}
+    with pytest.raises(ValueError, match="stall_s"):
+        StallClock(0.002, stall_s=float("nan"))
+
+
+def test_a_pause_between_ticks_is_a_host_stall_on_the_loops_clock():
+    loop = RateLoop(0.002, realtime=False, stall_s=0.01)
+    with loop:
+        for _ in range(3):
+            loop.wait()
+        before = loop.tick_time_s
+        time.sleep(0.2)  # the host (this thread) does not run
+        loop.wait()
+    assert loop.clock.stalls >= 1
+    assert loop.tick_time_s - before <= loop.clock.bound_s + 1e-9  # the pause is left out of the clock
+    stats = loop.stats()
+    assert stats.host_stalls == loop.clock.stalls and stats.longest_stall_ms >= 200.0
+    assert stats.as_dict()["host_stalls"] == str(loop.clock.stalls)

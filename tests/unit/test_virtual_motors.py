@@ -648,3 +648,44 @@ def test_compiled_path_runs_until_the_fault_window_opens_then_the_faults_act(mak
         rig.bank.step(5)
     assert taken[-10:] == [True] * 4 + [False] * 6  # times 0.01–0.04 compiled; 0.05 on, the silent motor
     assert knee_replies == [1] * 4 + [0] * 6
+
+
+def test_a_stall_of_the_whole_host_plant_included_makes_no_motor_stale_a_silent_one_still_is(make_rig):
+    """The host (driver and plant alike) stops for 218 ms right after a command went out, as a VM's vCPUs taken
+    by the hypervisor do: on the driver's StallClock nobody has aged when it runs again, before the plant has
+    answered; every motor answers the next tick. A motor silent from then on is stale once the stale timeout of
+    time the host ran has passed."""
+    from physai.control import StallClock
+    from physai.drivers.can_bus import CanActuatorBus
+    from physai.robot.command import JointCommand
+
+    rig = make_rig("silent_motor=left_knee,start_s=0.5")
+    host = CanActuatorBus(HW, rig.host)
+    host.enable()
+    rig.exchange(0.0)
+    hold = JointCommand.hold(SPEC)
+    period = 0.002
+    clock = StallClock(period)
+
+    def tick(wall_s, plant_answers=True):
+        now = clock.tick(wall_s)
+        fb = host.read_state(now)
+        host.write_command(hold, now)
+        if plant_answers:
+            rig.bank.process_frames(wall_s)
+        return fb
+
+    for k in range(5):
+        tick(period * k, plant_answers=k < 4)  # the last command is sent, then the whole host stalls
+    stalled = period * 4 + 0.218
+    fb = tick(stalled)  # before the plant (stalled too) has answered
+    assert clock.stalls == 1 and clock.longest_s == pytest.approx(0.218)
+    assert not fb.stale.any() and fb.age_s.max() < HW.stale_timeout_s
+    fb = tick(stalled + period)
+    assert (fb.age_s == 0.0).all()  # every motor answered
+    knee, t = J["left_knee"], stalled + 2 * period
+    while t < 0.5 + HW.stale_timeout_s + 0.01:  # the knee is silent from 0.5 s: ticks on time from here
+        fb = tick(t)
+        t += period
+    assert clock.stalls == 1
+    assert fb.stale[knee] and fb.stale.sum() == 1  # the silent knee, on time the host ran

@@ -21,6 +21,7 @@ Figures per configuration ("12.no_rt", "12.rt", "29.no_rt", "29.rt"):
   misses, ticks        RateLoop deadlines missed / ticks run
   sched_fifo           what RateLoop got (rt_status["sched_fifo"])
   replies_per_tick     feedback frames decoded per tick (≈ motors when the plant keeps up); stale_ticks
+  host_stalls, longest_stall_ms   gaps between ticks the driver's StallClock found were host stalls
   plant_lateness_p99_us, plant_misses, plant_sim_time_s   the bank's own loop and how far the plant got in
                        `seconds` of wall time: a bank that cannot answer every frame (it is Python too, and
                        handles each frame plus its own udp_multicast echo) shows here and in replies_per_tick,
@@ -219,6 +220,8 @@ def _figures(config: dict[str, Any], driver: dict, bank: dict) -> dict[str, Any]
         **_rt_fields(driver["rt_status"]),
         "replies_per_tick": round(driver["bus"].get("replies", 0) / ticks, 2),
         "stale_ticks": driver["stale_ticks"],
+        "host_stalls": driver["host_stalls"],
+        "longest_stall_ms": round(driver["longest_stall_ms"], 1),
         "plant_lateness_p99_us": round(bank["loop"]["lateness_us"]["p99"], 1),
         "plant_misses": bank["loop"]["misses"],
         "plant_sim_time_s": round(bank["sim_time_s"], 2),

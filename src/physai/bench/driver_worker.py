@@ -160,7 +160,7 @@ def run_driver(
         while loop.next_deadline_ns <= end_ns:
             loop.wait()
             t0 = clock()
-            now = time.monotonic()
+            now = loop.tick_time_s  # the StallClock, as driver_node's ages
             feedback = bus.read_state(now)
             bus.write_command(hold, now)
             tick_ns[k] = clock() - t0
@@ -187,6 +187,8 @@ def run_driver(
             "driver_lateness_us": stats.lateness_us(),
             "lateness_window": stats.window,
             "stale_ticks": stale_ticks,
+            "host_stalls": stats.host_stalls,
+            "longest_stall_ms": stats.longest_stall_ms,
             "rt_status": stats.rt_status,
             "bus": counters,
         },

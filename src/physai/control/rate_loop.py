@@ -6,6 +6,9 @@
             do_work()                                        # loop.tick_start_ns = when this tick woke
     stats = loop.stats()                                     # ticks, misses, lateness p50/p99/max in µs
 
+Each tick also reads the loop's StallClock (`loop.tick_time_s`): monotonic time less the host stalls, the
+clock a node's watchdogs judge ages on (physai.control.stall_clock says why).
+
 Deadlines are `start_ns + k·period_ns` on `time.monotonic_ns()` (CLOCK_MONOTONIC), never "now + period", so
 work time and wake-up jitter do not accumulate into drift. On Linux the loop sleeps with libc
 `clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME)` through ctypes (Python's `time` has no absolute sleep);
@@ -49,6 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from physai.control.stall_clock import STALL_S, StallClock
 from physai.record import diagnostics as keys
 
 _LOG = logging.getLogger(__name__)
@@ -196,6 +200,10 @@ class LoopStats:
     """Largest wake-up lateness in µs over the last `window` ticks."""
     window: int
     """Number of ticks the lateness figures cover (at most the loop's ring size)."""
+    host_stalls: int = 0
+    """Gaps between ticks that were host stalls (StallClock) since the loop was made."""
+    longest_stall_ms: float = 0.0
+    """The longest of them (ms); 0 before any."""
     rt_status: dict[str, str] = field(default_factory=dict)
     """What start() got: sleep method, sched_fifo, affinity, mlockall, timer_slack, gc → readable reason."""
 
@@ -213,6 +221,8 @@ class LoopStats:
             keys.LATENESS_P99_US: f"{self.lateness_p99_us:.1f}",
             keys.LATENESS_MAX_US: f"{self.lateness_max_us:.1f}",
             "window": str(self.window),
+            keys.HOST_STALLS: str(self.host_stalls),
+            keys.LONGEST_STALL_MS: f"{self.longest_stall_ms:.1f}",
         }
         out.update(self.rt_status)
         return out
@@ -229,6 +239,8 @@ class RateLoop:
         start_ns: time.monotonic_ns() at start(); deadline k is `start_ns + k·period_ns`, k = 1, 2, ...
         tick_start_ns: time.monotonic_ns() when the current tick's wait() returned, so a node can measure
             its own work time as `time.monotonic_ns() - loop.tick_start_ns`.
+        tick_time_s: The same instant on the loop's StallClock (s): what the node's watchdogs take as now.
+        clock: The StallClock the ticks advance.
         ticks: Ticks since start().
         misses: Deadlines not met since start().
     """
@@ -243,6 +255,7 @@ class RateLoop:
         name: str = "loop",
         window: int = 10_000,
         switch_interval_s: float | None = None,
+        stall_s: float = STALL_S,
     ) -> None:
         """Create a loop; nothing is applied until start() or the first wait().
 
@@ -256,6 +269,7 @@ class RateLoop:
             window: Number of most recent ticks the lateness percentiles cover (preallocated ring).
             switch_interval_s: GIL switch interval (s) while the loop runs (e.g. 1e-5 in a node whose
                 callbacks run in another thread); None leaves the interpreter's (5 ms by default).
+            stall_s: A tick later than one period by more than this (s) found the host stalled (StallClock).
 
         Raises:
             ValueError: A parameter is out of range; the message names it.
@@ -286,6 +300,8 @@ class RateLoop:
         self.rt_status: dict[str, str] = {}
         self.start_ns = 0
         self.tick_start_ns = 0
+        self.clock = StallClock(self.period_s, stall_s)
+        self.tick_time_s = 0.0
         self.ticks = 0
         self.misses = 0
         self._k = 1  # index of the next deadline
@@ -341,13 +357,16 @@ class RateLoop:
         self._running = True
         self.start_ns = time.monotonic_ns()
         self.tick_start_ns = self.start_ns
+        self.clock.restart(self.start_ns / _NS_PER_S)
+        self.tick_time_s = self.clock.time(self.start_ns / _NS_PER_S)
         return self
 
     def resync(self) -> None:
-        """Restart the deadline grid at now, e.g. after a blocking start-up step; counters are kept."""
+        """Restart the deadline grid at now, e.g. after a blocking start-up step (no host stall); counters are kept."""
         self._k = 1
         self.start_ns = time.monotonic_ns()
         self.tick_start_ns = self.start_ns
+        self.clock.restart(self.start_ns / _NS_PER_S)
 
     def stop(self) -> None:
         """Stop the loop and restore the thread's scheduling policy, affinity and timer slack."""
@@ -401,6 +420,7 @@ class RateLoop:
         if self._ring_n < self._lateness_ns.shape[0]:
             self._ring_n += 1
         self.tick_start_ns = now
+        self.tick_time_s = self.clock.tick(now / _NS_PER_S)
         return missed
 
     def run(
@@ -459,6 +479,8 @@ class RateLoop:
             lateness_p99_us=float(p99),
             lateness_max_us=float(worst),
             window=n,
+            host_stalls=self.clock.stalls,
+            longest_stall_ms=self.clock.longest_s * 1e3,
             rt_status=dict(self.rt_status),
         )
 

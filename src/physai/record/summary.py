@@ -50,6 +50,17 @@ class RunSummary:
     """The recorded run's stretches of constant /cmd_vel with the velocity walked over each."""
 
     @property
+    def host_stalls(self) -> dict[str, str]:
+        """Status name → "N (longest X ms)" of every node whose loop found the host stalled (StallClock)."""
+        return {
+            name.partition(":")[
+                0
+            ]: f"{values[status_names.HOST_STALLS]} (longest {values.get(status_names.LONGEST_STALL_MS, '-')} ms)"
+            for name, values in self.diagnostics.items()
+            if values.get(status_names.HOST_STALLS, "0") != "0"
+        }
+
+    @property
     def guard(self) -> dict[str, str]:
         """The actuator node's guard status (sim_node's or driver_node's) as the run's clock stopped."""
         return self.diagnostics.get(status_names.SIM_SAFETY) or self.diagnostics.get(status_names.DRIVER_SAFETY, {})
@@ -77,6 +88,9 @@ class RunSummary:
             "messages            " + ", ".join(f"{t} {n}" for t, n in sorted(self.messages.items())),
         ]
         lines += [f"CROSS-TALK          {node}: {message}" for node, message in self.crowded_topics.items()]
+        if self.host_stalls:
+            stalls = ", ".join(f"{node} {n}" for node, n in self.host_stalls.items())
+            lines.append(f"host stalls         {stalls}: the host did not run; the watchdogs left that time out")
         if self.walk is not None:
             w = self.walk
             drift = "no stand command" if np.isnan(w.stand_drift_m_s) else f"{w.stand_drift_m_s:.3f} m/s"

@@ -9,6 +9,10 @@ Before the first command (guard waiting, already damping) they are reported but 
 hiccup does not leave the robot disabled. A clean exit sends exit-motor-mode / stop frames. Subscribes
 /joint_commands, /estop, ~/rearm.
 
+Every age the loop judges (a motor's unanswered command, the last /joint_commands) is taken on the loop's
+StallClock: a host stall (the hypervisor took the CPUs; the plant and the policy stood still too) does not make
+the motors stale or the commander late. Stalls are counted on /diagnostics (host_stalls, longest_stall_ms).
+
 The loop thread never logs or publishes /diagnostics itself (a log call costs ~1 ms, its first one tens of
 ms): a guard-mode or fault change triggers a guard condition, and the executor thread logs it and publishes
 /diagnostics at once, with `mode_since_unix_s`, the wall time of the tick that changed the mode.
@@ -99,10 +103,10 @@ class DriverNode(Node):
         self.publish_diagnostics()  # likewise its first run
 
     # ---- inputs ----------------------------------------------------------------------------------------
-    def on_command(self, msg: JointState) -> None:
-        """Offer /joint_commands to the guard (called by the loop thread at the start of a tick)."""
+    def on_command(self, msg: JointState, now_s: float) -> None:
+        """Offer /joint_commands to the guard (called by the loop thread at the start of a tick, `now_s` its time)."""
         with self.lock:
-            self.guard.submit(msg.name, msg.position, msg.velocity, msg.effort, now_s=time.monotonic())
+            self.guard.submit(msg.name, msg.position, msg.velocity, msg.effort, now_s=now_s)
             self.commands += 1
 
     def on_estop(self, msg: Bool) -> None:
@@ -124,7 +128,7 @@ class DriverNode(Node):
             self.bus.enable()  # idempotent: re-sent until every motor answers in command mode
             time.sleep(0.02)
             now = time.monotonic()
-            self.bus.read_state(now)
+            self.bus.read_state(self.loop.clock.time(now))
             missing = self.bus.not_running()
             if not missing:
                 return
@@ -134,10 +138,10 @@ class DriverNode(Node):
                 )
 
     def tick(self) -> None:
-        """Take commands, read, check, guard, write, publish."""
+        """Take commands, read, check, guard, write, publish; ages on the loop's StallClock (physai.control)."""
+        now = self.loop.tick_time_s
         for msg in take_all(self.sub_command):
-            self.on_command(msg)
-        now = time.monotonic()
+            self.on_command(msg, now)
         fb = self.bus.read_state(now)
         with self.lock:
             faults = self.monitor.check(fb, self.last_sent, now)

@@ -6,7 +6,8 @@ one the policy was trained on. Triggers:
   timer  at the contract's control rate, using the newest inputs (realtime)
   state  whenever /joint_states and /imu/data with the same stamp have both arrived (lockstep)
 Inputs older than `stale_timeout_s` stop the commands (the actuator node's guard then times out into
-damping); the reason is on /diagnostics. /cmd_vel is clamped into the ranges the policy was trained on (the
+damping); the reason is on /diagnostics. Ages are taken on a StallClock ticked by the timer (physai.control):
+a host stall, during which the actuator side and the plant stood still too, does not make the inputs stale. /cmd_vel is clamped into the ranges the policy was trained on (the
 contract's `command_ranges`); clamped messages are counted on /diagnostics and warned about on the console.
 """
 
@@ -21,6 +22,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
 
 from physai.contract import clamp_command, read_from_onnx
+from physai.control import StallClock
 from physai.record import diagnostics
 from physai.robot import RobotSpec
 from physai.robot.kinematics import load_chain
@@ -68,6 +70,7 @@ class PolicyNode(Node):
         self.create_subscription(Twist, "/cmd_vel", self.on_cmd_vel, qos.RELIABLE)
         if self.runner.needs_target:
             self.create_subscription(PoseStamped, "/target_pose", self.on_target, qos.RELIABLE)
+        self.clock = StallClock(contract.control_dt_s)  # ticked by the timer; lockstep: plain monotonic time
         if cfg.trigger == "timer":
             self.create_timer(contract.control_dt_s, self.on_timer)
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
@@ -84,13 +87,13 @@ class PolicyNode(Node):
 
     def on_joints(self, msg: JointState) -> None:
         """Keep the newest joint state (contract order is applied at step time)."""
-        self.joints, self.received["joints"] = msg, time.monotonic()
+        self.joints, self.received["joints"] = msg, self.clock.time(time.monotonic())
         if self.config.trigger == "state":
             self.try_lockstep()
 
     def on_imu(self, msg: Imu) -> None:
         """Keep the newest IMU sample."""
-        self.imu, self.received["imu"] = msg, time.monotonic()
+        self.imu, self.received["imu"] = msg, self.clock.time(time.monotonic())
         if self.config.trigger == "state":
             self.try_lockstep()
 
@@ -111,7 +114,7 @@ class PolicyNode(Node):
                 f"on vx {ranges[0]}, vy {ranges[1]} m/s, yaw rate {ranges[2]} rad/s",
                 throttle_duration_sec=1.0,
             )
-        self.cmd_vel, self.cmd_vel_time = command, time.monotonic()
+        self.cmd_vel, self.cmd_vel_time = command, self.clock.time(time.monotonic())
 
     def on_target(self, msg: PoseStamped) -> None:
         """Reaching target in the base frame (m); one in another frame, or non-finite, is ignored and warned of."""
@@ -140,11 +143,11 @@ class PolicyNode(Node):
 
     def on_timer(self) -> None:
         """Realtime trigger: act on fresh inputs, or stop commanding and say why."""
+        now = self.clock.tick(time.monotonic())
         for msg in take_all(self.sub_joints):
             self.on_joints(msg)
         for msg in take_all(self.sub_imu):
             self.on_imu(msg)
-        now = time.monotonic()
         old = [name for name, t in self.received.items() if now - t > self.config.stale_timeout_s]
         if old:
             self.stale_reason = f"stale inputs: {', '.join(old)} older than {self.config.stale_timeout_s} s"
@@ -155,7 +158,8 @@ class PolicyNode(Node):
     def act(self) -> None:
         """One policy step on the newest inputs; publish the targets."""
         assert self.joints is not None and self.imu is not None
-        command = self.cmd_vel if time.monotonic() - self.cmd_vel_time < self.config.cmd_vel_timeout_s else np.zeros(3)
+        fresh = self.clock.time(time.monotonic()) - self.cmd_vel_time < self.config.cmd_vel_timeout_s
+        command = self.cmd_vel if fresh else np.zeros(3)
         gyro, quat = convert.imu_arrays(self.imu)
         try:
             targets, _ = self.runner.step(
@@ -182,6 +186,7 @@ class PolicyNode(Node):
             diagnostics.INFERENCE_US_P50: f"{np.percentile(times, 50):.1f}",
             diagnostics.INFERENCE_US_P99: f"{np.percentile(times, 99):.1f}",
             "stale": self.stale_reason or "no",
+            **self.clock.as_dict(),
             "target": "-"
             if not self.runner.needs_target
             else ("none seen: holding" if self.target is None else " ".join(f"{v:.3f}" for v in self.target)),
