@@ -6,6 +6,7 @@ numbers are turned into floats here, also inside lists and mappings.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -40,3 +41,12 @@ def bag_directory(value: str) -> str:
     if trimmed.endswith(suffix) and not trimmed.endswith("/" + suffix) and trimmed != suffix:
         return trimmed[: -len(suffix)]
     return value
+
+
+def finite_numbers(value: Any, n: int) -> tuple[float, ...] | None:
+    """`value` as `n` floats when it is a list of `n` finite real numbers (a bool is not one); else None."""
+    if not (isinstance(value, list) and len(value) == n):
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+        return None
+    return tuple(float(v) for v in value)

@@ -259,6 +259,8 @@ def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigg
             params["target_pos"] = args.get("target_pos", "")
         if trigger == "state":
             params["command_subscribers"] = 1 + _records(args, "/joint_commands")
+            inputs = ["/cmd_vel"] * bool(args["teleop"]) + ["/target_pose"] * bool(args.get("perception"))
+            params["await_inputs"] = ",".join(inputs)  # the run starts once its input nodes are up
         respawn = {"respawn": args["respawn"], "respawn_delay_s": args["respawn_delay"]}
         required = trigger == "state" and not args["respawn"]  # lockstep: nothing advances without it
         nodes.append(

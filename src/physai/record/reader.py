@@ -81,6 +81,9 @@ class BagMessage(NamedTuple):
     message: Any
     """Decoded message (mcap_ros2 dynamic object: attribute access like the rclpy message), or the raw
     CDR bytes when `decode=False`."""
+    publish_time_ns: int = 0
+    """Publish time, ns: the publisher's clock when it wrote the message (DDS source timestamp), as rosbag2
+    records it; the receive time where the recorder had none."""
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,7 @@ def read_bag(
         topics: only these topics (None: all).
 
     Yields:
-        `BagMessage(topic, type_name, log_time_ns, message)`: in log-time order for a finalized file,
+        `BagMessage(topic, type_name, log_time_ns, message, publish_time_ns)`: in log-time order for a finalized file,
         in file order for one without a footer.
     """
     wanted = None if topics is None else set(topics)
@@ -323,7 +326,7 @@ def read_bag(
                             )
                         decoders[channel.id] = decoder
                     payload = decoder(message.data)
-                yield BagMessage(channel.topic, type_name, message.log_time, payload)
+                yield BagMessage(channel.topic, type_name, message.log_time, payload, message.publish_time)
 
 
 def bag_info(path: str | os.PathLike[str]) -> BagInfo:

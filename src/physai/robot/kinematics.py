@@ -19,6 +19,7 @@ import yaml
 
 from physai.errors import FieldError
 from physai.robot.state import quat_to_matrix
+from physai.values import finite_numbers
 
 FILE_NAME = "kinematics.yaml"
 
@@ -110,11 +111,10 @@ class Chain:
         """The chain of a kinematics.yaml; FieldError naming the first bad field."""
 
         def vec(value: Any, field: str, n: int) -> tuple[float, ...]:
-            ok = isinstance(value, list) and len(value) == n
-            ok = ok and all(isinstance(v, (int, float)) and np.isfinite(v) for v in value)
-            if not ok:
+            numbers = finite_numbers(value, n)
+            if numbers is None:
                 raise FieldError(source, field, value, f"{n} finite numbers")
-            return tuple(float(v) for v in value)
+            return numbers
 
         if not isinstance(data, dict):
             raise FieldError(source, "<top>", data, "a mapping with base, site, site_pos, links")

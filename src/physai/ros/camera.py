@@ -1,9 +1,15 @@
 """Camera topics of sim_node: /camera/image_raw and /camera/camera_info, rendered off the control thread.
 
-A `CameraPublisher` owns one thread with its own GL context, MjData and mujoco.Renderer. At `rate_hz` (capped,
-a frame is skipped rather than queued when rendering is slower) it takes a snapshot of the simulation (sim
-time and qpos, copied under the node's lock in microseconds), computes the kinematics on its private MjData
-and renders there, so the physics loop never waits for the GPU or llvmpipe. Rendering releases the GIL.
+A `CameraPublisher` owns one thread with its own GL context, MjData and mujoco.Renderer. It takes a snapshot
+of the simulation (sim time and qpos, copied under the node's lock in microseconds), computes the kinematics
+on its private MjData and renders there. Rendering releases the GIL. Two clocks:
+
+* wall (realtime): the thread renders at `rate_hz` of wall time by itself, so the physics loop never waits
+  for the GPU or llvmpipe; a frame is skipped rather than queued when rendering is slower, and images are
+  published at least a period apart (a frame that follows a slow one waits its turn).
+* sim (lockstep): a frame every 1/`rate_hz` of sim time. The node asks for it (`due`, then `render`, outside
+  its lock) and the physics waits until it is published, so the images a run sees do not depend on how fast
+  the host renders: the same run gives the same pictures at the same sim times.
 
 Images are sensor_msgs/Image `rgb8`, row-major, stamped with the sim time of the snapshot; CameraInfo is the
 pinhole model of the MuJoCo camera (fy = (h/2)/tan(fovy/2), fx = fy, principal point at the centre, no
@@ -12,6 +18,7 @@ distortion) in the REP-103 optical frame `<camera>_optical_frame` (z forward, x 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -48,6 +55,7 @@ class CameraPublisher:
         rate_hz: float = 10.0,
         width: int = 320,
         height: int = 240,
+        sim_clock: bool = False,
     ) -> None:
         """Validate the camera and start the thread; returns once the renderer is ready.
 
@@ -60,6 +68,7 @@ class CameraPublisher:
             rate_hz: Images per second, in (0, 30].
             width: Image width in pixels.
             height: Image height in pixels.
+            sim_clock: Render on sim time when the node asks (lockstep), not on wall time by itself.
 
         Raises:
             ValueError: Unknown camera, rate or size out of range; the message names the parameter.
@@ -83,6 +92,10 @@ class CameraPublisher:
         self.base_body = base_body
         self.published = 0
         self.error: str | None = None
+        self.sim_clock = sim_clock
+        self._next_frame_s = 0.0  # sim clock: the sim time of the next frame (s)
+        self._request = threading.Event()  # sim clock: render one frame now
+        self._done = threading.Event()  # sim clock: that frame is published
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="camera", daemon=True)
@@ -104,18 +117,48 @@ class CameraPublisher:
         self._ready.set()
         next_s = time.monotonic()
         last_s = None
+        published_s = -math.inf  # wall time of the last image (s)
+
+        def frame() -> None:
+            nonlocal last_s, published_s
+            sim_time_s = self.snapshot(data.qpos)
+            if sim_time_s == last_s:  # the sim has not moved (not started yet, paused): no new picture
+                return
+            last_s = sim_time_s
+            mujoco.mj_forward(self.model, data)
+            renderer.update_scene(data, camera=view)
+            pixels = renderer.render()
+            if not self.sim_clock and self._stop.wait(max(0.0, published_s + self.period_s - time.monotonic())):
+                return  # closed while this frame waited its turn (never two images less than a period apart)
+            self._publish(pixels, convert.stamp_from_ns(round(sim_time_s * 1e9)))
+            published_s = time.monotonic()
+
         try:
-            while not self._stop.wait(max(0.0, next_s - time.monotonic())):  # close() ends the sleep early
+            if self.sim_clock:
+                while not self._stop.is_set():
+                    if self._request.wait(0.1):
+                        self._request.clear()
+                        frame()
+                        self._done.set()
+            while not self.sim_clock and not self._stop.wait(max(0.0, next_s - time.monotonic())):
                 next_s = max(next_s + self.period_s, time.monotonic())  # slower than the rate: skip, never queue
-                sim_time_s = self.snapshot(data.qpos)
-                if sim_time_s == last_s:  # the sim has not moved (not started yet, paused): no new picture
-                    continue
-                last_s = sim_time_s
-                mujoco.mj_forward(self.model, data)
-                renderer.update_scene(data, camera=view)
-                self._publish(renderer.render(), convert.stamp_from_ns(round(sim_time_s * 1e9)))
+                frame()
         finally:
             renderer.close()
+            self._done.set()  # nobody waits on a closed camera
+
+    def due(self, sim_time_s: float) -> bool:
+        """Sim clock: whether the frame for `sim_time_s` (s) is due (then call `render`, without the lock)."""
+        if not self.sim_clock or sim_time_s + 1e-9 < self._next_frame_s:
+            return False
+        self._next_frame_s = sim_time_s + self.period_s
+        return True
+
+    def render(self, timeout_s: float = 30.0) -> None:
+        """Sim clock: render and publish a frame of the simulation now; returns once it is published."""
+        self._done.clear()
+        self._request.set()
+        self._done.wait(timeout_s)
 
     def _publish(self, frame: np.ndarray, stamp: object) -> None:
         image = Image(height=self.height, width=self.width, encoding="rgb8", is_bigendian=0, step=3 * self.width)

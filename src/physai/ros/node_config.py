@@ -16,6 +16,7 @@ from physai.control import GuardConfig
 from physai.control.teleop import JoyMapping
 from physai.drivers.monitor import MonitorConfig
 from physai.errors import FieldError
+from physai.values import finite_numbers
 
 
 class NodeParameterError(FieldError):
@@ -60,10 +61,10 @@ def parse_target(text: str) -> tuple[float, float, float] | None:
         values = json.loads(text)
     except json.JSONDecodeError:
         values = None
-    ok = isinstance(values, list) and len(values) == 3
-    if not (ok and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)):
+    numbers = finite_numbers(values, 3)
+    if numbers is None:
         raise NodeParameterError("", "target_pos", text, "[x, y, z] in the base frame (m), three finite numbers")
-    return (float(values[0]), float(values[1]), float(values[2]))
+    return numbers
 
 
 def parse_push_schedule(text: str) -> list[tuple[float, float, float]]:
@@ -79,11 +80,10 @@ def parse_push_schedule(text: str) -> list[tuple[float, float, float]]:
         raise NodeParameterError("", "push_schedule", text, expected)
     out = []
     for i, entry in enumerate(entries):
-        numbers = isinstance(entry, list) and len(entry) == 3
-        numbers = numbers and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in entry)
-        if not (numbers and all(math.isfinite(v) for v in entry) and entry[0] >= 0):
+        numbers = finite_numbers(entry, 3)
+        if numbers is None or numbers[0] < 0:
             raise NodeParameterError("", f"push_schedule[{i}]", entry, expected)
-        out.append((float(entry[0]), float(entry[1]), float(entry[2])))
+        out.append(numbers)
     return out
 
 
@@ -240,6 +240,10 @@ class PolicyNodeConfig:
     """Period of /diagnostics (s)."""
     command_subscribers: int = 1
     """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
+    await_inputs: str = ""
+    """State trigger: answer only once each of these input topics, comma-separated (/cmd_vel of a teleop_node,
+    /target_pose of a perception_node), has a writer: a lockstep run starts when its inputs are up, not at a sim
+    time that depends on how fast they started."""
     target_pos: str = ""
     """Reaching policies: the target in the base frame, "[x, y, z]" (m); /target_pose (PoseStamped, base frame)
     replaces it when published; "" → wait for /target_pose."""
@@ -255,6 +259,14 @@ class PolicyNodeConfig:
             raise ValueError("parameter 'policy' is empty; expected the path of a policy.onnx")
         if self.trigger not in ("timer", "state"):
             raise ValueError(f"parameter 'trigger' is {self.trigger!r}; expected timer or state")
+        unknown = set(self.awaited_inputs) - {"/cmd_vel", "/target_pose"}
+        if unknown:
+            raise ValueError(f"parameter 'await_inputs' names {sorted(unknown)}; expected /cmd_vel and /target_pose")
+
+    @property
+    def awaited_inputs(self) -> tuple[str, ...]:
+        """`await_inputs` as topic names."""
+        return tuple(t.strip() for t in self.await_inputs.split(",") if t.strip())
 
 
 # ---- motor_sim_node --------------------------------------------------------------------------------------

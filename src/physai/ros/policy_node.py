@@ -55,6 +55,7 @@ class PolicyNode(Node):
         self.cmd_vel_time = 0.0
         self.cmd_vel_clamped = 0
         self.last_stamp = -1
+        self.inputs_up = False  # lockstep: every awaited input topic has had a writer
         self.published = 0
         self.stale_reason = "waiting for /joint_states and /imu/data"
         self.pub_cmd = self.create_publisher(JointState, "/joint_commands", qos.COMMAND)
@@ -138,6 +139,10 @@ class PolicyNode(Node):
             return
         if self.pub_cmd.get_subscription_count() < self.config.command_subscribers:
             return  # lockstep start-up: the simulator repeats its first state until we answer
+        if not self.inputs_up:  # likewise until the teleop or the perception is up (graph queries: only then)
+            self.inputs_up = all(self.count_publishers(topic) > 0 for topic in self.config.awaited_inputs)
+            if not self.inputs_up:
+                return
         self.last_stamp = stamp
         self.act()
 

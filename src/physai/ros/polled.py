@@ -41,12 +41,22 @@ class PolledGroup(CallbackGroup):
 
 def take_all(sub: Subscription) -> Iterator[Any]:
     """Every message waiting on `sub`, oldest first, without blocking (none: nothing is yielded)."""
+    for message, _ in take_all_with_info(sub):
+        yield message
+
+
+def take_all_with_info(sub: Subscription) -> Iterator[tuple[Any, dict[str, int]]]:
+    """(message, info) of every message waiting on `sub`, oldest first.
+
+    info has rmw's `source_timestamp` (the publisher's clock when it wrote the message, ns since the epoch) and
+    `received_timestamp`.
+    """
     while True:
         with sub.handle:
             taken = sub.handle.take_message(sub.msg_type, sub.raw)
         if taken is None:
             return
-        yield taken[0]
+        yield taken
 
 
 def wait_for_subscribers(publisher: Publisher, count: int, timeout_s: float = 30.0) -> bool:

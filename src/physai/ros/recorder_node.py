@@ -3,7 +3,7 @@
 Subscriptions are raw (CDR bytes straight into the bag, no deserialization) and best effort with a deep
 queue, which matches both reliable and best-effort publishers. They are polled (`physai.ros.polled`): a
 loop in the node's own thread takes every waiting message each `poll_period_s` and stamps it with its take
-time, so ~2,000 messages/s cost a C call each instead of an executor pass each (which on a 2-core machine
+time (log time) and the publisher's write time (publish time: the DDS source timestamp, as rosbag2 does), so ~2,000 messages/s cost a C call each instead of an executor pass each (which on a 2-core machine
 took CPU time the control nodes need). The loop also flushes the open chunk every second, so a killed run
 loses at most about a second. With `compress_images`, camera images are stored as JPEG CompressedImage on
 /camera/image_raw/compressed (physai.ros.images): the one topic that is deserialized and re-encoded.
@@ -23,7 +23,7 @@ from physai.record import McapRecorder
 from physai.ros.node_config import RECORDABLE, RecorderNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
-from physai.ros.polled import PolledGroup, take_all
+from physai.ros.polled import PolledGroup, take_all_with_info
 
 IMAGE_TOPIC = "/camera/image_raw"
 COMPRESSED_TOPIC = "/camera/image_raw/compressed"
@@ -70,16 +70,18 @@ class RecorderNode(Node):
             time.sleep(self.config.poll_period_s)
 
     def poll(self) -> None:
-        """Write every message waiting on every subscription (CDR bytes, stamped now); flush when due."""
+        """Write every message waiting on every subscription (CDR bytes, logged now); flush when due."""
         for topic, type_name, sub in self.subscriptions_by_topic:
-            for data in take_all(sub):
+            for data, info in take_all_with_info(sub):
+                now = time.time_ns()
+                published = info.get("source_timestamp") or now
                 if topic == IMAGE_TOPIC and self.config.compress_images:
                     topic_out, type_out, data = self.compress(data)
                     if data is None:
                         continue
-                    self.recorder.add(topic_out, type_out, data, time.time_ns())
+                    self.recorder.add(topic_out, type_out, data, now, publish_time_ns=published)
                     continue
-                self.recorder.add(topic, type_name, data, time.time_ns())
+                self.recorder.add(topic, type_name, data, now, publish_time_ns=published)
         self.recorder.flush_if_due()
 
     def compress(self, data: bytes) -> tuple[str, str, bytes | None]:

@@ -2,7 +2,8 @@
 
 Publishes /joint_states (what the joints measure, effort = applied torque), /imu/data, /odom (simulation
 truth), /clock (sim time), /diagnostics and, with a `camera`, /camera/image_raw + /camera/camera_info
-(rendered in their own thread at a capped rate, see physai.ros.camera); subscribes /joint_commands and
+(rendered in their own thread at a capped rate; in lockstep every 1/rate of sim time, the physics waiting for
+it: see physai.ros.camera); subscribes /joint_commands and
 /estop (and ~/rearm via a std_msgs/Empty topic). Modes:
   realtime  physics at 1/physics_dt on a RateLoop (absolute deadlines); state published every physics step
   lockstep  one control period of physics per received command, then the new state (deterministic)
@@ -102,6 +103,7 @@ class SimNode(Node):
                 rate_hz=cfg.camera_rate_hz,
                 width=cfg.camera_width,
                 height=cfg.camera_height,
+                sim_clock=cfg.mode == "lockstep",  # the images of a lockstep run do not depend on the host
             )
         if cfg.mode == "lockstep":
             self.create_timer(0.1, self.publish_state_until_commanded)
@@ -127,6 +129,7 @@ class SimNode(Node):
         if sent is not None:
             self.latency_us.append((time.monotonic_ns() - sent) / 1000.0)
             del self.latency_us[:-2000]
+        due = False  # lockstep: the camera's next frame is due (rendered outside the lock: the camera takes it)
         with self.lock:
             now = float(self.sim.data.time)
             self.last_command_s = now
@@ -134,6 +137,12 @@ class SimNode(Node):
             self.commands += 1
             if self.config.mode == "lockstep":
                 self.advance(self.decimation)
+                due = self.camera is not None and self.camera.due(float(self.sim.data.time))
+                if not due:
+                    self.publish_state()
+        if due:  # the picture of this state before the state itself
+            self.camera.render()
+            with self.lock:
                 self.publish_state()
 
     def on_estop(self, msg: Bool) -> None:

@@ -8,7 +8,8 @@ The mappings live in physai.control.teleop. Keyboard and script publish at `rate
 policy_node's /cmd_vel timeout (wall time) never fires while a command holds, however fast sim time runs. A
 script's t is sim time itself under use_sim_time (sim2sim replays the env's timeline on the same clock), else
 wall time since /cmd_vel's first reader. Joy publishes on every Joy message while the
-deadman is held and one zero on its release. Ctrl-D on the keyboard sends a zero command, then quits; on
+deadman is held and one zero on its release; its /cmd_vel writer appears with the first Joy message, so a
+lockstep run (policy_node's `await_inputs`) starts once the joystick is there. Ctrl-D on the keyboard sends a zero command, then quits; on
 Ctrl-C (or a dead teleop) policy_node's `cmd_vel_timeout_s` brings the command to zero.
 """
 
@@ -55,7 +56,7 @@ class TeleopNode(Node):
     def __init__(self) -> None:
         super().__init__("teleop_node")
         self.config = cfg = declare_and_read(self, TeleopNodeConfig)
-        self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
+        self.pub = None if cfg.source == "joy" else self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
         self.command = np.zeros(3)
         self.published = 0
         self._lock = threading.Lock()
@@ -96,6 +97,7 @@ class TeleopNode(Node):
 
     def publish(self, command: np.ndarray) -> None:
         """Publish one command (vx m/s, vy m/s, yaw rate rad/s)."""
+        assert self.pub is not None
         self.pub.publish(twist(command))
         self.published += 1
 
@@ -135,6 +137,8 @@ class TeleopNode(Node):
     # ---- joy ----------------------------------------------------------------------------------------------
     def on_joy(self, msg: Joy) -> None:
         """Scaled axes while the deadman is held; one zero command on release."""
+        if self.pub is None:  # the joystick is there: /cmd_vel has a writer from now on
+            self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
         command = self.joy.command(list(msg.axes), list(msg.buttons))
         if command is None:
             if self._enabled:
