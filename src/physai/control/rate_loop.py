@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from physai.control.stall_clock import STALL_S, StallClock
+from physai.control.stall_clock import STALL_S, StallClock, stall_values
 from physai.record import diagnostics as keys
 
 _LOG = logging.getLogger(__name__)
@@ -221,8 +221,7 @@ class LoopStats:
             keys.LATENESS_P99_US: f"{self.lateness_p99_us:.1f}",
             keys.LATENESS_MAX_US: f"{self.lateness_max_us:.1f}",
             "window": str(self.window),
-            keys.HOST_STALLS: str(self.host_stalls),
-            keys.LONGEST_STALL_MS: f"{self.longest_stall_ms:.1f}",
+            **stall_values(self.host_stalls, self.longest_stall_ms),
         }
         out.update(self.rt_status)
         return out

@@ -77,4 +77,9 @@ class StallClock:
 
     def as_dict(self) -> dict[str, str]:
         """The stall counters as strings, for /diagnostics."""
-        return {keys.HOST_STALLS: str(self.stalls), keys.LONGEST_STALL_MS: f"{self.longest_s * 1e3:.1f}"}
+        return stall_values(self.stalls, self.longest_s * 1e3)
+
+
+def stall_values(stalls: int, longest_ms: float) -> dict[str, str]:
+    """/diagnostics values of a count of host stalls and the longest (ms): the one place they are written."""
+    return {keys.HOST_STALLS: str(stalls), keys.LONGEST_STALL_MS: f"{longest_ms:.1f}"}

@@ -52,13 +52,12 @@ class RunSummary:
     @property
     def host_stalls(self) -> dict[str, str]:
         """Status name → "N (longest X ms)" of every node whose loop found the host stalled (StallClock)."""
-        return {
-            name.partition(":")[
-                0
-            ]: f"{values[status_names.HOST_STALLS]} (longest {values.get(status_names.LONGEST_STALL_MS, '-')} ms)"
-            for name, values in self.diagnostics.items()
-            if values.get(status_names.HOST_STALLS, "0") != "0"
-        }
+        out = {}
+        for name, v in self.diagnostics.items():
+            if v.get(status_names.HOST_STALLS, "0") != "0":
+                longest = v.get(status_names.LONGEST_STALL_MS, "-")
+                out[name.partition(":")[0]] = f"{v[status_names.HOST_STALLS]} (longest {longest} ms)"
+        return out
 
     @property
     def guard(self) -> dict[str, str]:

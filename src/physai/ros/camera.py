@@ -134,15 +134,15 @@ class CameraPublisher:
             published_s = time.monotonic()
 
         try:
-            if self.sim_clock:
-                while not self._stop.is_set():
+            while not self._stop.is_set():
+                if self.sim_clock:  # a frame when the node asks
                     if self._request.wait(0.1):
                         self._request.clear()
                         frame()
                         self._done.set()
-            while not self.sim_clock and not self._stop.wait(max(0.0, next_s - time.monotonic())):
-                next_s = max(next_s + self.period_s, time.monotonic())  # slower than the rate: skip, never queue
-                frame()
+                elif not self._stop.wait(max(0.0, next_s - time.monotonic())):  # close() ends the sleep early
+                    next_s = max(next_s + self.period_s, time.monotonic())  # slower than the rate: skip, never queue
+                    frame()
         finally:
             renderer.close()
             self._done.set()  # nobody waits on a closed camera

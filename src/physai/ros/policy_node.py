@@ -7,8 +7,9 @@ one the policy was trained on. Triggers:
   state  whenever /joint_states and /imu/data with the same stamp have both arrived (lockstep)
 Inputs older than `stale_timeout_s` stop the commands (the actuator node's guard then times out into
 damping); the reason is on /diagnostics. Ages are taken on a StallClock ticked by the timer (physai.control):
-a host stall, during which the actuator side and the plant stood still too, does not make the inputs stale. /cmd_vel is clamped into the ranges the policy was trained on (the
-contract's `command_ranges`); clamped messages are counted on /diagnostics and warned about on the console.
+a host stall, during which the actuator side and the plant stood still too, does not make the inputs stale.
+/cmd_vel is clamped into the ranges the policy was trained on (the contract's `command_ranges`); clamped
+messages are counted on /diagnostics and warned about on the console.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Subscriptions are raw (CDR bytes straight into the bag, no deserialization) and best effort with a deep
 queue, which matches both reliable and best-effort publishers. They are polled (`physai.ros.polled`): a
 loop in the node's own thread takes every waiting message each `poll_period_s` and stamps it with its take
-time (log time) and the publisher's write time (publish time: the DDS source timestamp, as rosbag2 does), so ~2,000 messages/s cost a C call each instead of an executor pass each (which on a 2-core machine
+time (log time) and the publisher's write time (publish time: the DDS source timestamp, as rosbag2 does),
+so ~2,000 messages/s cost a C call each instead of an executor pass each (which on a 2-core machine
 took CPU time the control nodes need). The loop also flushes the open chunk every second, so a killed run
 loses at most about a second. With `compress_images`, camera images are stored as JPEG CompressedImage on
 /camera/image_raw/compressed (physai.ros.images): the one topic that is deserialized and re-encoded.

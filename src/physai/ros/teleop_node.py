@@ -7,9 +7,9 @@
 The mappings live in physai.control.teleop. Keyboard and script publish at `rate_hz` of wall time, so
 policy_node's /cmd_vel timeout (wall time) never fires while a command holds, however fast sim time runs. A
 script's t is sim time itself under use_sim_time (sim2sim replays the env's timeline on the same clock), else
-wall time since /cmd_vel's first reader. Joy publishes on every Joy message while the
-deadman is held and one zero on its release; its /cmd_vel writer appears with the first Joy message, so a
-lockstep run (policy_node's `await_inputs`) starts once the joystick is there. Ctrl-D on the keyboard sends a zero command, then quits; on
+wall time since /cmd_vel's first reader. Joy publishes on every Joy message while the deadman is held and one
+zero on its release; its /cmd_vel writer appears with the first Joy message, so a lockstep run (policy_node's
+`await_inputs`) starts once the joystick is there. Ctrl-D on the keyboard sends a zero command, then quits; on
 Ctrl-C (or a dead teleop) policy_node's `cmd_vel_timeout_s` brings the command to zero.
 """
 
