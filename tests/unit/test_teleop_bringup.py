@@ -21,6 +21,17 @@ def test_script_runs_on_sim_time_in_sim_and_hil_and_on_wall_time_on_the_robot():
         assert not node.keyboard and not node.actuator and not node.respawn
 
 
+def test_the_policy_awaits_the_teleop_where_the_plant_waits_for_it():
+    def awaited(set_name: str, **extra: str) -> str | None:
+        nodes = bringup(set_name, {"policy": POLICY, "teleop": f"script:{SCRIPT}", "loop_cpu": "none", **extra})
+        return next(n for n in nodes if n.name == "policy_node").parameters.get("await_inputs")
+
+    assert awaited("sim", mode="lockstep") == "/cmd_vel"  # the sim repeats its first state until answered
+    assert awaited("hil") == "/cmd_vel"  # the plant stays in its gantry until commanded
+    assert awaited("sim") is None  # realtime physics runs from the start: the robot must be held
+    assert awaited("robot") is None
+
+
 def test_keyboard_and_joy():
     keys = teleop_node("sim", "keyboard")
     assert keys.keyboard and keys.parameters["source"] == "keyboard"

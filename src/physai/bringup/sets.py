@@ -219,7 +219,7 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
         pose = pose_parameter(camera_in_base(RobotSpec.load(args["robot"]), args["camera"], args["scene"]))
         params = {"robot": args["robot"], "camera_pose": pose, "use_sim_time": True}  # images carry sim time
         nodes.append(NodeLaunch("perception_node", "perception_node", "physai.ros.perception_node", params))
-    return _policy_and_recorder(args, nodes, "state" if lockstep else "timer")
+    return _policy_and_recorder(args, nodes, "state" if lockstep else "timer", plant_waits=lockstep)
 
 
 def _records(args: Mapping[str, Any], topic: str) -> int:
@@ -246,8 +246,14 @@ fair server gives ordinary tasks that real-time ones starve up to 50 ms of every
 99 (measured here: 33–35 ms stalls of a FIFO-99 sleeper, one second apart)."""
 
 
-def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer") -> list[NodeLaunch]:
-    """Append policy_node and prepend recorder_node as the arguments ask."""
+def _policy_and_recorder(
+    args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer", plant_waits: bool = False
+) -> list[NodeLaunch]:
+    """Append policy_node and prepend recorder_node as the arguments ask.
+
+    `plant_waits`: the plant stands still until the policy commands (lockstep, a HIL gantry), so the policy waits
+    for its input nodes.
+    """
     if args["policy"]:
         params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger}
         if _reads_target(args["policy"]):
@@ -259,6 +265,7 @@ def _policy_and_recorder(args: Mapping[str, Any], nodes: list[NodeLaunch], trigg
             params["target_pos"] = args.get("target_pos", "")
         if trigger == "state":
             params["command_subscribers"] = 1 + _records(args, "/joint_commands")
+        if plant_waits:
             inputs = ["/cmd_vel"] * bool(args["teleop"]) + ["/target_pose"] * bool(args.get("perception"))
             params["await_inputs"] = ",".join(inputs)  # the run starts once its input nodes are up
         respawn = {"respawn": args["respawn"], "respawn_delay_s": args["respawn_delay"]}
@@ -323,7 +330,7 @@ def _hil(args: Mapping[str, Any]) -> list[NodeLaunch]:
     }
     plant_node = NodeLaunch("motor_sim_node", "motor_sim_node", "physai.ros.motor_sim_node", plant, actuator=True)
     nodes = [plant_node, _driver(args, bus)]
-    nodes = _policy_and_recorder(args, nodes)
+    nodes = _policy_and_recorder(args, nodes, plant_waits=True)
     return (
         [replace(n, fifo_priority=HIL_PRIORITIES.get(n.name, 0)) for n in nodes] if args["realtime_priority"] else nodes
     )

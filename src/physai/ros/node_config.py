@@ -241,9 +241,9 @@ class PolicyNodeConfig:
     command_subscribers: int = 1
     """State trigger: answer only once this many readers (actuator node, recorder, …) match /joint_commands."""
     await_inputs: str = ""
-    """State trigger: answer only once each of these input topics, comma-separated (/cmd_vel of a teleop_node,
-    /target_pose of a perception_node), has a writer: a lockstep run starts when its inputs are up, not at a sim
-    time that depends on how fast they started."""
+    """Command nothing until each of these input topics, comma-separated (/cmd_vel of a teleop_node, /target_pose
+    of a perception_node), has a writer: a run whose plant waits for the policy (lockstep, a HIL gantry) starts
+    when its inputs are up, not at a sim time that depends on how fast they started."""
     target_pos: str = ""
     """Reaching policies: the target in the base frame, "[x, y, z]" (m); /target_pose (PoseStamped, base frame)
     replaces it when published; "" → wait for /target_pose."""

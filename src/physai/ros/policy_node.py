@@ -56,7 +56,7 @@ class PolicyNode(Node):
         self.cmd_vel_time = 0.0
         self.cmd_vel_clamped = 0
         self.last_stamp = -1
-        self.inputs_up = False  # lockstep: every awaited input topic has had a writer
+        self.inputs_up = not cfg.awaited_inputs  # every awaited input topic has had a writer
         self.published = 0
         self.stale_reason = "waiting for /joint_states and /imu/data"
         self.pub_cmd = self.create_publisher(JointState, "/joint_commands", qos.COMMAND)
@@ -140,10 +140,8 @@ class PolicyNode(Node):
             return
         if self.pub_cmd.get_subscription_count() < self.config.command_subscribers:
             return  # lockstep start-up: the simulator repeats its first state until we answer
-        if not self.inputs_up:  # likewise until the teleop or the perception is up (graph queries: only then)
-            self.inputs_up = all(self.count_publishers(topic) > 0 for topic in self.config.awaited_inputs)
-            if not self.inputs_up:
-                return
+        if not self.awaited_inputs_up():  # likewise until the teleop or the perception is up
+            return
         self.last_stamp = stamp
         self.act()
 
@@ -159,7 +157,16 @@ class PolicyNode(Node):
             self.stale_reason = f"stale inputs: {', '.join(old)} older than {self.config.stale_timeout_s} s"
             self.runner.reset()
             return
-        self.act()
+        if self.awaited_inputs_up():  # until then nothing is commanded (a HIL plant stays in its gantry)
+            self.act()
+
+    def awaited_inputs_up(self) -> bool:
+        """Whether every `await_inputs` topic has had a writer (latched; graph queries only until then)."""
+        if not self.inputs_up:
+            self.inputs_up = all(self.count_publishers(topic) > 0 for topic in self.config.awaited_inputs)
+            if not self.inputs_up:
+                self.stale_reason = f"waiting for a writer on {', '.join(self.config.awaited_inputs)}"
+        return self.inputs_up
 
     def act(self) -> None:
         """One policy step on the newest inputs; publish the targets."""

@@ -4,13 +4,14 @@
     ros2 run physai teleop_node --ros-args -p source:=joy         # sensor_msgs/Joy on /joy, deadman button held
     ros2 run physai teleop_node --ros-args -p source:=script -p script:=path.yaml -p use_sim_time:=true
 
-The mappings live in physai.control.teleop. Keyboard and script publish at `rate_hz` of wall time, so
-policy_node's /cmd_vel timeout (wall time) never fires while a command holds, however fast sim time runs. A
-script's t is sim time itself under use_sim_time (sim2sim replays the env's timeline on the same clock), else
-wall time since /cmd_vel's first reader. Joy publishes on every Joy message while the deadman is held and one
-zero on its release; its /cmd_vel writer appears with the first Joy message, so a lockstep run (policy_node's
-`await_inputs`) starts once the joystick is there. Ctrl-D on the keyboard sends a zero command, then quits; on
-Ctrl-C (or a dead teleop) policy_node's `cmd_vel_timeout_s` brings the command to zero.
+The mappings live in physai.control.teleop. Keyboard and script publish at `rate_hz` of wall time, so policy_node's
+/cmd_vel timeout (wall time) never fires while a command holds, however fast sim time runs. A script's t is sim
+time itself under use_sim_time (sim2sim replays the env's timeline on the same clock), its /cmd_vel writer
+appearing with the first /clock; else wall time since /cmd_vel's first reader. Joy publishes on every Joy message
+while the deadman is held and one zero on its release; its /cmd_vel writer appears with the first Joy message, so a
+run that awaits its inputs (policy_node's `await_inputs`: lockstep, HIL) starts once the joystick is there. Ctrl-D
+on the keyboard sends a zero command, then quits; on Ctrl-C (or a dead teleop) policy_node's `cmd_vel_timeout_s`
+brings the command to zero.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 from geometry_msgs.msg import Twist
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
+from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Joy
 
 from physai.control import teleop
@@ -56,7 +58,10 @@ class TeleopNode(Node):
     def __init__(self) -> None:
         super().__init__("teleop_node")
         self.config = cfg = declare_and_read(self, TeleopNodeConfig)
-        self.pub = None if cfg.source == "joy" else self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
+        on_sim_time = cfg.source == "script" and bool(self.get_parameter("use_sim_time").value)
+        self.pub = None  # joy: from the first Joy; a script on sim time: from the first /clock
+        if cfg.source != "joy" and not on_sim_time:
+            self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
         self.command = np.zeros(3)
         self.published = 0
         self._lock = threading.Lock()
@@ -66,6 +71,8 @@ class TeleopNode(Node):
             self.timeline = teleop.CommandTimeline.load(cfg.script)
             self._start_ns: int | None = None  # the script starts once a reader (policy_node) is on /cmd_vel
             self.create_timer(1.0 / cfg.rate_hz, self.on_script_tick, clock=STEADY)
+            if on_sim_time:
+                self._clock_sub = self.create_subscription(ClockMsg, "/clock", self.on_first_clock, 10)
             self.get_logger().info(
                 f"script {cfg.script}: {len(self.timeline.times_s)} entries, {self.timeline.end_s:g} s"
             )
@@ -150,15 +157,23 @@ class TeleopNode(Node):
         self.publish(command)
 
     # ---- script -------------------------------------------------------------------------------------------
+    def on_first_clock(self, _msg: ClockMsg) -> None:
+        """Sim time has reached this node's clock: the script's /cmd_vel writer appears, and its t is sim time."""
+        self.destroy_subscription(self._clock_sub)
+        self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
+        self._start_ns = 0
+        self.get_logger().info("script on sim time")
+
     def on_script_tick(self) -> None:
         """The timeline's command: at sim time itself under use_sim_time, else since /cmd_vel's first reader."""
+        if self.pub is None:
+            return  # on sim time, before the first /clock
         now = self.get_clock().now().nanoseconds
         if self._start_ns is None:
-            sim_time = bool(self.get_parameter("use_sim_time").value)
-            if not sim_time and self.pub.get_subscription_count() == 0:
+            if self.pub.get_subscription_count() == 0:
                 return
-            self._start_ns = 0 if sim_time else now
-            self.get_logger().info("script on sim time" if sim_time else "script started: /cmd_vel has a reader")
+            self._start_ns = now
+            self.get_logger().info("script started: /cmd_vel has a reader")
         self.command = self.timeline.at((now - self._start_ns) / 1e9)
         self.publish(self.command)
 
