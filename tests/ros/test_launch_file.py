@@ -158,6 +158,8 @@ def test_bad_launch_argument_is_named():
 def test_loop_cpu_keeps_one_cpu_for_the_control_loop():
     assert resolve_loop_cpu("auto", {0, 1, 2, 3}) == 3
     assert resolve_loop_cpu("auto", {0}) == -1  # one CPU: nothing to keep apart
+    assert resolve_loop_cpu("auto", {0, 1}) == -1  # two: the other nodes would have one CPU between them
+    assert resolve_loop_cpu("auto", {4, 5, 6}) == 6
     assert resolve_loop_cpu("none", {0, 1}) == -1
     assert resolve_loop_cpu("2", {0, 2}) == 2
     with pytest.raises(ValueError, match=r"loop_cpu:='5'; expected auto, none or one of the allowed CPUs \[0, 1\]"):

@@ -5,7 +5,7 @@ Figures:
                                stamp echoed), p50/p99, through rclpy and Fast DDS
   sim_loop_lateness_us         sim_node's 500 Hz realtime loop (policy running): wake-up lateness p50/p99/max
                                and misses, without RT privileges (SCHED_OTHER) and with them when permitted;
-                               the bringup's default loop_cpu:=auto gives the loop a CPU of its own
+                               the bringup's default loop_cpu:=auto gives the loop a CPU of its own (3+ CPUs)
   bare_loop_lateness_us        a RateLoop with no work and no ROS in this process (SCHED_OTHER, 500 Hz, same
                                run): what this machine's timers and scheduler allow at best
   lockstep_steps_per_s         sim_node physics steps/s in lockstep against an instant responder (this process)

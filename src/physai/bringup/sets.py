@@ -75,7 +75,8 @@ class NodeLaunch:
 
 LOOP_CPU_HELP = (
     "CPU the control loop runs on alone, every other process and thread kept off it: auto = the last allowed CPU "
-    "when there are 2 or more, none = no pinning, or a CPU index"
+    "when there are 3 or more (with 2, the one left to the policy and every other node stalled it past the "
+    "command timeout), none = no pinning, or a CPU index"
 )
 
 RESPAWN_ARGUMENTS: dict[str, tuple[Any, str]] = {
@@ -407,6 +408,12 @@ def _typed(key: str, value: Any, default: Any) -> Any:
     return type(default)(parsed)
 
 
+AUTO_PIN_MIN_CPUS = 3
+"""loop_cpu:=auto pins the loop only with this many allowed CPUs. With 2, policy_node, the recorder, the teleop
+and the loop node's own threads share the one CPU left; a burst of hypervisor steal on it held the policy 120 ms
+(CI, keyboard teleop run) while the loop's CPU sat mostly idle, and the guard timed out into damping."""
+
+
 def resolve_loop_cpu(value: str, allowed: set[int] | None = None) -> int:
     """The launch argument loop_cpu as a CPU index, or -1 for no pinning (see LOOP_CPU_HELP).
 
@@ -416,7 +423,7 @@ def resolve_loop_cpu(value: str, allowed: set[int] | None = None) -> int:
     if value == "none":
         return -1
     if value == "auto":
-        return cpus[-1] if len(cpus) >= 2 else -1
+        return cpus[-1] if len(cpus) >= AUTO_PIN_MIN_CPUS else -1
     try:
         cpu = int(value)
     except ValueError:
