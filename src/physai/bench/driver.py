@@ -1,12 +1,12 @@
 """`physai bench driver`: the CAN driver loop at 1 kHz against the virtual motor bank, 12 and 29 motors.
 
-Each configuration runs two processes inside one private network namespace (the virtual `datagram` CAN buses,
-one multicast channel, never touch a real network): the virtual motor bank with its MuJoCo plant at the physics rate, and the
-driver loop (CanActuatorBus + RateLoop at `rate_hz`, holding the default pose, one frame per motor per tick);
-see `physai.bench.driver_worker`. Every configuration runs with realtime=False and realtime=True
-(SCHED_FIFO, mlockall, 1 ns timer slack) for the driver loop; the plant always runs SCHED_OTHER. As in the
-bringups (`loop_cpu:=auto`), with 3 or more CPUs the driver loop's thread runs alone on the last one and both
-processes' other threads on the rest. The same run measures an empty RateLoop the same way ("bare"): the floor the machine's
+Each configuration runs two processes inside one private network namespace (the virtual `datagram` CAN buses, one
+multicast channel, never touch a real network): the virtual motor bank with its MuJoCo plant at the physics rate,
+and the driver loop (CanActuatorBus + RateLoop at `rate_hz`, holding the default pose, one frame per motor per
+tick); see `physai.bench.driver_worker`. Every configuration runs with realtime=False and realtime=True
+(SCHED_FIFO, mlockall, 1 ns timer slack) for the driver loop; the plant always runs SCHED_OTHER. As in the bringups
+(`loop_cpu:=auto`), with 3 or more CPUs the driver loop's thread runs alone on the last one and both processes'
+other threads on the rest. The same run measures an empty RateLoop the same way ("bare"): the floor the machine's
 timers and scheduler set for any loop's lateness, whatever its work.
 
 Motor counts:

@@ -73,10 +73,16 @@ class NodeLaunch:
             raise ValueError(f"{self.name}: respawn_delay_s is {self.respawn_delay_s!r}; expected a number ≥ 0")
 
 
+AUTO_PIN_MIN_CPUS = 3
+"""loop_cpu:=auto pins the loop only with this many allowed CPUs. With 2, policy_node, the recorder, the teleop
+and the loop node's own threads share the one CPU left; a burst of hypervisor steal on it held the policy 120 ms
+(CI, keyboard teleop run) while the loop's CPU sat mostly idle, and the guard timed out into damping."""
+
+
 LOOP_CPU_HELP = (
     "CPU the control loop runs on alone, every other process and thread kept off it: auto = the last allowed CPU "
-    "when there are 3 or more (with 2, the one left to the policy and every other node stalled it past the "
-    "command timeout), none = no pinning, or a CPU index"
+    f"when there are {AUTO_PIN_MIN_CPUS} or more (with fewer, the nodes left on one CPU stall the policy), "
+    "none = no pinning, or a CPU index"
 )
 
 RESPAWN_ARGUMENTS: dict[str, tuple[Any, str]] = {
@@ -406,12 +412,6 @@ def _typed(key: str, value: Any, default: Any) -> Any:
         kinds = {bool: "true or false", int: "a whole number", float: "a number"}
         raise ValueError(f"argument {key}:={value}; expected {kinds.get(type(default), type(default).__name__)}")
     return type(default)(parsed)
-
-
-AUTO_PIN_MIN_CPUS = 3
-"""loop_cpu:=auto pins the loop only with this many allowed CPUs. With 2, policy_node, the recorder, the teleop
-and the loop node's own threads share the one CPU left; a burst of hypervisor steal on it held the policy 120 ms
-(CI, keyboard teleop run) while the loop's CPU sat mostly idle, and the guard timed out into damping."""
 
 
 def resolve_loop_cpu(value: str, allowed: set[int] | None = None) -> int:

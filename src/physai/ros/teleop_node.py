@@ -61,7 +61,7 @@ class TeleopNode(Node):
         on_sim_time = cfg.source == "script" and bool(self.get_parameter("use_sim_time").value)
         self.pub = None  # joy: from the first Joy; a script on sim time: from the first /clock
         if cfg.source != "joy" and not on_sim_time:
-            self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
+            self.open_writer()
         self.command = np.zeros(3)
         self.published = 0
         self._lock = threading.Lock()
@@ -101,6 +101,10 @@ class TeleopNode(Node):
         """Print on the terminal (cbreak mode: lines end in CR LF)."""
         sys.stderr.write(text.replace("\n", "\r\n") + "\r\n")
         sys.stderr.flush()
+
+    def open_writer(self) -> None:
+        """The /cmd_vel writer: once this source is ready (a node awaiting /cmd_vel starts when it appears)."""
+        self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
 
     def publish(self, command: np.ndarray) -> None:
         """Publish one command (vx m/s, vy m/s, yaw rate rad/s)."""
@@ -145,7 +149,7 @@ class TeleopNode(Node):
     def on_joy(self, msg: Joy) -> None:
         """Scaled axes while the deadman is held; one zero command on release."""
         if self.pub is None:  # the joystick is there: /cmd_vel has a writer from now on
-            self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
+            self.open_writer()
         command = self.joy.command(list(msg.axes), list(msg.buttons))
         if command is None:
             if self._enabled:
@@ -160,7 +164,7 @@ class TeleopNode(Node):
     def on_first_clock(self, _msg: ClockMsg) -> None:
         """Sim time has reached this node's clock: the script's /cmd_vel writer appears, and its t is sim time."""
         self.destroy_subscription(self._clock_sub)
-        self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
+        self.open_writer()
         self._start_ns = 0
         self.get_logger().info("script on sim time")
 
