@@ -147,3 +147,40 @@ def test_script_missing_file_is_refused(tmp_path):
     proc = start_teleop("source:=script", f"script:={tmp_path / 'none.yaml'}")
     out = stop(proc, interrupt=False)
     assert proc.returncode == 1 and "does not exist" in out
+
+
+def test_a_stamped_script_on_sim_time_answers_each_clock_with_that_times_command(probe, tmp_path):
+    from geometry_msgs.msg import TwistStamped
+    from rosgraph_msgs.msg import Clock
+
+    from physai.ros import qos
+
+    script = tmp_path / "path.yaml"
+    script.write_text("- {t: 0.0}\n- {t: 0.5, vx: 0.3}\n- {t: 1.0, yaw_rate: -0.4}\n")
+    probe.subscribe(TwistStamped, "/cmd_vel", qos.RELIABLE)
+    clock = probe.node.create_publisher(Clock, "/clock", 10)
+    proc = start_teleop("source:=script", f"script:={script}", "use_sim_time:=true", "stamped:=true")
+    sent_ns = [0, 480_000_000, 500_000_000, 990_000_000, 1_000_000_000, 7_000_000_000]  # sim time, not wall time
+    try:
+        probe.wait_for("the teleop on /clock", lambda: clock.get_subscription_count() > 0, 60)
+        for stamp_ns in sent_ns:  # each /clock until its command is in (the writer appears with the first)
+            msg = Clock()
+            msg.clock.sec, msg.clock.nanosec = divmod(stamp_ns, 1_000_000_000)
+
+            def answered(stamp_ns: int = stamp_ns, msg: Clock = msg) -> bool:
+                clock.publish(msg)
+                time.sleep(0.02)
+                return any(stamp_of(m) == stamp_ns for _, m in probe.received("/cmd_vel"))
+
+            probe.wait_for(f"the command for {stamp_ns} ns", answered, 20)
+    finally:
+        stop(proc)
+    by_stamp = {
+        stamp_of(m): (m.twist.linear.x, m.twist.linear.y, m.twist.angular.z) for _, m in probe.received("/cmd_vel")
+    }
+    assert sorted(by_stamp) == sent_ns  # one per /clock, stamped with it: no wall-time commands in between
+    assert [by_stamp[t] for t in sent_ns] == [(0.0, 0.0, 0.0)] * 2 + [(0.3, 0.0, 0.0)] * 2 + [(0.0, 0.0, -0.4)] * 2
+
+
+def stamp_of(msg) -> int:
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec

@@ -224,11 +224,13 @@ _PROCESS_FIFO_SCRIPT = textwrap.dedent(
     def worker():  # a thread that exists before the call, like DDS's after rclpy.init
         ready.set(); release.wait()
     thread = threading.Thread(target=worker); thread.start(); ready.wait()
-    outcome = request_process_fifo(5)
-    later = []
-    late = threading.Thread(target=lambda: later.append(os.sched_getscheduler(0))); late.start(); late.join()
-    policies = [os.sched_getscheduler(int(t)) for t in os.listdir("/proc/self/task")] + later
-    release.set(); thread.join()
+    try:
+        outcome = request_process_fifo(5)
+        policies = [os.sched_getscheduler(int(t)) for t in os.listdir("/proc/self/task")]
+        # read before the late thread: a joined thread's task entry can outlive its join for a moment
+        late = threading.Thread(target=lambda: policies.append(os.sched_getscheduler(0))); late.start(); late.join()
+    finally:
+        release.set(); thread.join()
     print(json.dumps({"outcome": outcome, "policies": policies}))
     """
 )

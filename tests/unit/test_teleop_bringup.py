@@ -17,8 +17,26 @@ def teleop_node(set_name: str, teleop: str):
 def test_script_runs_on_sim_time_in_sim_and_hil_and_on_wall_time_on_the_robot():
     for set_name, sim_time in (("sim", True), ("hil", True), ("robot", False)):
         node = teleop_node(set_name, f"script:{SCRIPT}")
-        assert node.parameters == {"source": "script", "use_sim_time": sim_time, "script": str(SCRIPT.resolve())}
+        script = str(SCRIPT.resolve())
+        assert node.parameters == {"source": "script", "use_sim_time": sim_time, "script": script, "stamped": False}
         assert not node.keyboard and not node.actuator and not node.respawn
+
+
+def test_a_lockstep_script_sends_stamped_commands_that_the_policy_and_the_recorder_read_as_such():
+    def stamped(teleop: str, **extra: str) -> dict[str, bool]:
+        args = {"policy": POLICY, "teleop": teleop, "loop_cpu": "none", "record": "/tmp/unused-bag", **extra}
+        nodes = {n.name: n for n in bringup("sim", args)}
+        return {
+            "teleop": nodes["teleop_node"].parameters["stamped"],
+            "policy": nodes["policy_node"].parameters["cmd_vel_stamped"],
+            "recorder": nodes["recorder_node"].parameters["cmd_vel_stamped"],
+        }
+
+    everywhere = {"teleop": True, "policy": True, "recorder": True}
+    assert stamped(f"script:{SCRIPT}", mode="lockstep") == everywhere  # one command per state's time
+    nowhere = dict.fromkeys(everywhere, False)
+    assert stamped(f"script:{SCRIPT}") == nowhere  # realtime: Twist at rate_hz, as teleop_twist_keyboard
+    assert stamped("keyboard", mode="lockstep") == nowhere  # an operator is not on the sim's clock
 
 
 def test_the_policy_awaits_the_teleop_where_the_plant_waits_for_it():

@@ -261,8 +261,10 @@ def _policy_and_recorder(
     `plant_waits`: the plant stands still until the policy commands (lockstep, a HIL gantry), so the policy waits
     for its input nodes.
     """
+    # lockstep with a script: one stamped command per state's time, so the run follows the script exactly
+    stamped = trigger == "state" and str(args["teleop"]).startswith("script:")
     if args["policy"]:
-        params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger}
+        params = {"policy": args["policy"], "robot": args["robot"], "trigger": trigger, "cmd_vel_stamped": stamped}
         if _reads_target(args["policy"]):
             if not args.get("target_pos") and not args.get("perception"):
                 raise ValueError(
@@ -281,9 +283,14 @@ def _policy_and_recorder(
             NodeLaunch("policy_node", "policy_node", "physai.ros.policy_node", params, required=required, **respawn)
         )
     if args["teleop"]:
-        nodes.append(_teleop(args["teleop"], bool(args.get("sim_time"))))
+        nodes.append(_teleop(args["teleop"], bool(args.get("sim_time")), stamped))
     if args["record"]:
-        params = {"bag": args["record"], "topics": args["record_topics"], "compress_images": args["record_compressed"]}
+        params = {
+            "bag": args["record"],
+            "topics": args["record_topics"],
+            "compress_images": args["record_compressed"],
+            "cmd_vel_stamped": stamped,
+        }
         nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
     return nodes
 
@@ -297,10 +304,10 @@ def _reads_target(policy: str) -> bool:
     return any(t.definition.source == "inputs.target_pos" for t in read_from_onnx(policy).observation)
 
 
-def _teleop(teleop: str, sim_time: bool) -> NodeLaunch:
+def _teleop(teleop: str, sim_time: bool, stamped: bool) -> NodeLaunch:
     """teleop_node for teleop:=keyboard | joy | script:FILE (checked by resolve_arguments)."""
     source, _, script = teleop.partition(":")
-    params: dict[str, Any] = {"source": source, "use_sim_time": sim_time}
+    params: dict[str, Any] = {"source": source, "use_sim_time": sim_time, "stamped": stamped}
     if script:
         params["script"] = str(Path(script).resolve())
     return NodeLaunch("teleop_node", "teleop_node", "physai.ros.teleop_node", params, keyboard=source == "keyboard")

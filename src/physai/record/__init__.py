@@ -20,6 +20,7 @@ from physai.record.reader import (
     message_counts,
     read_bag,
     recover,
+    velocity_command,
 )
 from physai.record.writer import McapRecorder, RecorderClosedError
 
@@ -42,4 +43,5 @@ __all__ = [
     "read_bag",
     "recover",
     "resolve_definition",
+    "velocity_command",
 ]

@@ -289,6 +289,12 @@ def _scan_messages(
 # ---------------------------------------------------------------------- public readers
 
 
+def velocity_command(message: Any) -> tuple[float, float, float]:
+    """(vx m/s, vy m/s, yaw rate rad/s) of a decoded /cmd_vel: a Twist, or a TwistStamped (a lockstep script)."""
+    twist = getattr(message, "twist", message)
+    return (twist.linear.x, twist.linear.y, twist.angular.z)
+
+
 def read_bag(
     path: str | os.PathLike[str], *, decode: bool = True, topics: Iterable[str] | None = None
 ) -> Iterator[BagMessage]:

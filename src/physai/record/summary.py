@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from physai.record import diagnostics as status_names
-from physai.record.reader import read_bag
+from physai.record.reader import read_bag, velocity_command
 from physai.record.walk_metrics import (
     DEFAULT_WINDOW_S,
     SETTLE_S,
@@ -150,7 +150,7 @@ def summarize(bag: str | Path) -> RunSummary:
     for item in read_bag(bag, topics=["/odom", "/diagnostics", "/cmd_vel"]):
         msg = item.message
         if item.topic == "/cmd_vel":
-            cmd_vel = np.array([msg.linear.x, msg.linear.y, msg.angular.z])
+            cmd_vel = np.array(velocity_command(msg))
         elif item.topic == "/odom":
             q = msg.pose.pose.orientation
             heights.append(msg.pose.pose.position.z)

@@ -236,6 +236,10 @@ class PolicyNodeConfig:
     """Inputs older than this (s, wall clock) stop the commands."""
     cmd_vel_timeout_s: float = 0.5
     """A /cmd_vel older than this (s) counts as zero velocity."""
+    cmd_vel_stamped: bool = False
+    """/cmd_vel is geometry_msgs/TwistStamped (teleop_twist_keyboard's `stamped`), not Twist. State trigger: a
+    state is answered once a command stamped at or after its time is in (a teleop script on sim time sends one
+    per /clock), so a lockstep run follows the script exactly, however fast the host runs it."""
     diagnostics_period_s: float = 0.5
     """Period of /diagnostics (s)."""
     command_subscribers: int = 1
@@ -329,6 +333,9 @@ class TeleopNodeConfig:
     """source script: YAML list of {t: s, vx: m/s, vy: m/s, yaw_rate: rad/s}, piecewise constant."""
     rate_hz: float = 20.0
     """/cmd_vel publishing rate of keyboard and script (Hz of wall time; a script's t follows the node clock)."""
+    stamped: bool = False
+    """Publish geometry_msgs/TwistStamped (header.stamp: the node clock) instead of Twist, as teleop_twist_keyboard's
+    `stamped`. A script on sim time then publishes once per /clock, stamped with it, instead of at rate_hz."""
     speed_m_s: float = 0.5
     """Keyboard: linear speed of a key press (m/s); q/z and w/x change it by 10 %."""
     turn_rad_s: float = 1.0
@@ -386,6 +393,8 @@ CAMERA_TOPICS = {
 }
 """Recorded only when named in `topics`: images are large."""
 RECORDABLE = {**TOPICS, **CAMERA_TOPICS}
+CMD_VEL_STAMPED = "geometry_msgs/msg/TwistStamped"
+"""/cmd_vel's type where teleop_node and policy_node are `stamped` (a lockstep script)."""
 
 
 # ---- recorder_node ---------------------------------------------------------------------------------------
@@ -404,6 +413,8 @@ class RecorderNodeConfig:
     (image_transport's compressed convention) instead of raw rgb8: ~20× smaller bags."""
     jpeg_quality: int = 90
     """JPEG quality of compressed images (1–100)."""
+    cmd_vel_stamped: bool = False
+    """/cmd_vel is geometry_msgs/TwistStamped (teleop_node's `stamped`), not Twist."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.jpeg_quality <= 100:
@@ -417,6 +428,10 @@ class RecorderNodeConfig:
     def selected(self) -> list[str]:
         """The topics to record."""
         return [t.strip() for t in self.topics.split(",") if t.strip()] or list(TOPICS)
+
+    def type_of(self, topic: str) -> str:
+        """The message type recorded on `topic` ("pkg/msg/Type")."""
+        return CMD_VEL_STAMPED if topic == "/cmd_vel" and self.cmd_vel_stamped else RECORDABLE[topic]
 
 
 # ---- launch_monitor --------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ Inputs older than `stale_timeout_s` stop the commands (the actuator node's guard
 damping); the reason is on /diagnostics. Ages are taken on a StallClock ticked by the timer (physai.control):
 a host stall, during which the actuator side and the plant stood still too, does not make the inputs stale.
 /cmd_vel is clamped into the ranges the policy was trained on (the contract's `command_ranges`); clamped
-messages are counted on /diagnostics and warned about on the console.
+messages are counted on /diagnostics and warned about on the console. With `cmd_vel_stamped` it is a
+TwistStamped, and a lockstep state is answered once the command for its time is in (deterministic scripts).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import gc
 import time
 
 import numpy as np
-from geometry_msgs.msg import PoseStamped, Twist
+from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from rclpy.node import Node
 from sensor_msgs.msg import Imu, JointState
 
@@ -54,6 +55,7 @@ class PolicyNode(Node):
         self.received = {"joints": 0.0, "imu": 0.0}
         self.cmd_vel = np.zeros(3)
         self.cmd_vel_time = 0.0
+        self.cmd_vel_stamp_ns = -1  # stamped /cmd_vel: the newest command's time (ns)
         self.cmd_vel_clamped = 0
         self.last_stamp = -1
         self.inputs_up = not cfg.awaited_inputs  # every awaited input topic has had a writer
@@ -69,7 +71,9 @@ class PolicyNode(Node):
             JointState, "/joint_states", self.on_joints, profile, callback_group=group
         )
         self.sub_imu = self.create_subscription(Imu, "/imu/data", self.on_imu, profile, callback_group=group)
-        self.create_subscription(Twist, "/cmd_vel", self.on_cmd_vel, qos.RELIABLE)
+        self.create_subscription(
+            TwistStamped if cfg.cmd_vel_stamped else Twist, "/cmd_vel", self.on_cmd_vel, qos.RELIABLE
+        )
         if self.runner.needs_target:
             self.create_subscription(PoseStamped, "/target_pose", self.on_target, qos.RELIABLE)
         self.clock = StallClock(contract.control_dt_s)  # ticked by the timer; lockstep: plain monotonic time
@@ -99,9 +103,17 @@ class PolicyNode(Node):
         if self.config.trigger == "state":
             self.try_lockstep()
 
-    def on_cmd_vel(self, msg: Twist) -> None:
-        """Velocity command (vx m/s, vy m/s, yaw rate rad/s), clamped to the trained ranges; non-finite is ignored."""
-        values = np.array([msg.linear.x, msg.linear.y, msg.angular.z])
+    def on_cmd_vel(self, msg: Twist | TwistStamped) -> None:
+        """Velocity command (vx m/s, vy m/s, yaw rate rad/s); a stamped one counts for its time even if ignored."""
+        if isinstance(msg, TwistStamped):
+            self.cmd_vel_stamp_ns = max(self.cmd_vel_stamp_ns, convert.stamp_to_ns(msg.header.stamp))
+            msg = msg.twist
+        self.take_cmd_vel(np.array([msg.linear.x, msg.linear.y, msg.angular.z]))
+        if self.config.trigger == "state":
+            self.try_lockstep()  # a state may be waiting for the command of its time
+
+    def take_cmd_vel(self, values: np.ndarray) -> None:
+        """Keep (vx, vy, yaw rate) clamped to the trained ranges; warn of and ignore a non-finite one."""
         if not np.isfinite(values).all():
             self.get_logger().warning(
                 f"/cmd_vel {values.tolist()} ignored: expected finite numbers", throttle_duration_sec=1.0
@@ -142,6 +154,8 @@ class PolicyNode(Node):
             return  # lockstep start-up: the simulator repeats its first state until we answer
         if not self.awaited_inputs_up():  # likewise until the teleop or the perception is up
             return
+        if self.config.cmd_vel_stamped and self.cmd_vel_stamp_ns < stamp:
+            return  # the teleop's command for this time is on its way (it answers the state's /clock)
         self.last_stamp = stamp
         self.act()
 

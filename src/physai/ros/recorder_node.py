@@ -21,7 +21,7 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.subscription import Subscription
 
 from physai.record import McapRecorder
-from physai.ros.node_config import RECORDABLE, RecorderNodeConfig
+from physai.ros.node_config import RecorderNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all_with_info
@@ -51,7 +51,7 @@ class RecorderNode(Node):
         self.subscriptions_by_topic: list[tuple[str, str, Subscription]] = []
         self.skipped_images = 0
         for topic in self.config.selected():
-            type_name = RECORDABLE[topic]
+            type_name = self.config.type_of(topic)
             latched = topic == "/estop"
             profile = QoSProfile(
                 depth=1 if latched else 200,

@@ -7,7 +7,9 @@
 The mappings live in physai.control.teleop. Keyboard and script publish at `rate_hz` of wall time, so policy_node's
 /cmd_vel timeout (wall time) never fires while a command holds, however fast sim time runs. A script's t is sim
 time itself under use_sim_time (sim2sim replays the env's timeline on the same clock), its /cmd_vel writer
-appearing with the first /clock; else wall time since /cmd_vel's first reader. Joy publishes on every Joy message
+appearing with the first /clock; else wall time since /cmd_vel's first reader. With `stamped` the commands are
+TwistStamped, and a script on sim time sends one per /clock, stamped with it: a lockstep policy_node
+(`cmd_vel_stamped`) answers each state with the script's command for that state's time. Joy publishes on every Joy message
 while the deadman is held and one zero on its release; its /cmd_vel writer appears with the first Joy message, so a
 run that awaits its inputs (policy_node's `await_inputs`: lockstep, HIL) starts once the joystick is there. Ctrl-D
 on the keyboard sends a zero command, then quits; on Ctrl-C (or a dead teleop) policy_node's `cmd_vel_timeout_s`
@@ -28,7 +30,8 @@ import time
 import tty
 
 import numpy as np
-from geometry_msgs.msg import Twist
+from builtin_interfaces.msg import Time as TimeMsg
+from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock as ClockMsg
@@ -52,6 +55,13 @@ def twist(command: np.ndarray) -> Twist:
     return msg
 
 
+def twist_stamped(command: np.ndarray, stamp: TimeMsg) -> TwistStamped:
+    """TwistStamped of (vx m/s, vy m/s, yaw rate rad/s) at `stamp`."""
+    msg = TwistStamped(twist=twist(command))
+    msg.header.stamp = stamp
+    return msg
+
+
 class TeleopNode(Node):
     """Publishes /cmd_vel; see the module docstring."""
 
@@ -70,9 +80,10 @@ class TeleopNode(Node):
         if cfg.source == "script":
             self.timeline = teleop.CommandTimeline.load(cfg.script)
             self._start_ns: int | None = None  # the script starts once a reader (policy_node) is on /cmd_vel
-            self.create_timer(1.0 / cfg.rate_hz, self.on_script_tick, clock=STEADY)
             if on_sim_time:
-                self._clock_sub = self.create_subscription(ClockMsg, "/clock", self.on_first_clock, 10)
+                self._clock_sub = self.create_subscription(ClockMsg, "/clock", self.on_clock, 10)
+            if not (on_sim_time and cfg.stamped):
+                self.create_timer(1.0 / cfg.rate_hz, self.on_script_tick, clock=STEADY)
             self.get_logger().info(
                 f"script {cfg.script}: {len(self.timeline.times_s)} entries, {self.timeline.end_s:g} s"
             )
@@ -104,12 +115,15 @@ class TeleopNode(Node):
 
     def open_writer(self) -> None:
         """The /cmd_vel writer: once this source is ready (a node awaiting /cmd_vel starts when it appears)."""
-        self.pub = self.create_publisher(Twist, "/cmd_vel", qos.RELIABLE)
+        self.pub = self.create_publisher(TwistStamped if self.config.stamped else Twist, "/cmd_vel", qos.RELIABLE)
 
-    def publish(self, command: np.ndarray) -> None:
-        """Publish one command (vx m/s, vy m/s, yaw rate rad/s)."""
+    def publish(self, command: np.ndarray, stamp: TimeMsg | None = None) -> None:
+        """Publish one command (vx m/s, vy m/s, yaw rate rad/s); stamped: at `stamp`, else the node clock's now."""
         assert self.pub is not None
-        self.pub.publish(twist(command))
+        if self.config.stamped:
+            self.pub.publish(twist_stamped(command, stamp or self.get_clock().now().to_msg()))
+        else:
+            self.pub.publish(twist(command))
         self.published += 1
 
     # ---- keyboard -----------------------------------------------------------------------------------------
@@ -161,12 +175,18 @@ class TeleopNode(Node):
         self.publish(command)
 
     # ---- script -------------------------------------------------------------------------------------------
-    def on_first_clock(self, _msg: ClockMsg) -> None:
-        """Sim time has reached this node's clock: the script's /cmd_vel writer appears, and its t is sim time."""
-        self.destroy_subscription(self._clock_sub)
-        self.open_writer()
-        self._start_ns = 0
-        self.get_logger().info("script on sim time")
+    def on_clock(self, msg: ClockMsg) -> None:
+        """A /clock: the first opens the script's /cmd_vel writer (t is sim time); stamped, each gets its command."""
+        if self.pub is None:
+            self.open_writer()
+            self._start_ns = 0
+            self.get_logger().info("script on sim time" + ", one stamped command per /clock" * self.config.stamped)
+            if not self.config.stamped:
+                self.destroy_subscription(self._clock_sub)  # the wall-time timer publishes
+        if not self.config.stamped:
+            return
+        self.command = self.timeline.at(msg.clock.sec + msg.clock.nanosec * 1e-9)
+        self.publish(self.command, msg.clock)
 
     def on_script_tick(self) -> None:
         """The timeline's command: at sim time itself under use_sim_time, else since /cmd_vel's first reader."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import mujoco
 
-from physai.record import read_bag
+from physai.record import read_bag, velocity_command
 from physai.sim.render import VideoRecorder, frame_camera
 from physai.sim.simulator import Simulator
 
@@ -31,7 +31,7 @@ def render_bag(bag: str | Path, robot: str, video: str | Path, scene: str = "fla
         for item in read_bag(bag, topics=["/odom", "/joint_states", "/cmd_vel"]):
             msg = item.message
             if item.topic == "/cmd_vel":
-                command = (msg.linear.x, msg.linear.y, msg.angular.z)
+                command = velocity_command(msg)
                 continue
             if item.topic == "/joint_states":
                 for name, q in zip(msg.name, msg.position, strict=False):
