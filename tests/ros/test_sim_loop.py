@@ -179,16 +179,23 @@ def test_bad_commands_are_rejected_or_clamped_and_counted(tmp_path, probe):
             joint_state_msg(names, spec.default_pose[:5], [], [], stamp),
             joint_state_msg(names, spec.upper + 3.0, np.full(n, 100.0), np.full(n, -1e4), stamp),
         ]
-        for msg in bad:
+        counters = [  # the guard's counter each one raises, and to what
+            ("rejected_nan", 1),
+            ("rejected_nan", 2),
+            ("rejected_unknown_joint", 1),
+            ("rejected_length_mismatch", 1),
+            ("clamped_position", 1),
+        ]
+
+        def latest() -> dict:
+            return guard_statuses(probe)[-1][1] if guard_statuses(probe) else {}
+
+        for msg, (key, count) in zip(bad, counters, strict=True):  # one at a time: /joint_commands keeps the last
             pub.publish(msg)
-            time.sleep(0.05)
-
-        def counted():
-            latest = guard_statuses(probe)[-1][1] if guard_statuses(probe) else {}
-            keys = ("rejected_nan", "rejected_unknown_joint", "rejected_length_mismatch", "clamped_position")
-            return latest if all(int(latest.get(k, 0)) >= 1 for k in keys) else None
-
-        values = probe.wait_for("the guard to count every bad command", counted, 5)
+            probe.wait_for(
+                f"{key} counted {count}", lambda key=key, count=count: int(latest().get(key, 0)) >= count, 20
+            )
+        values = latest()
         assert int(values["rejected_nan"]) == 2
         assert int(values["clamped_velocity"]) >= 1 and int(values["clamped_torque"]) >= 1
         assert procs[-1][1].poll() is None, "sim_node must keep running"

@@ -222,9 +222,15 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
             raise ValueError(f"argument perception:={args['perception']!r}; expected aruco, with camera:=NAME")
         from physai.robot import RobotSpec
         from physai.sim.cameras import camera_in_base, pose_parameter  # MuJoCo here, so the node needs none
+        from physai.sim.marker import CUBE_HALF_M
 
         pose = pose_parameter(camera_in_base(RobotSpec.load(args["robot"]), args["camera"], args["scene"]))
-        params = {"robot": args["robot"], "camera_pose": pose, "use_sim_time": True}  # images carry sim time
+        params = {  # images carry sim time; the target is the marker cube's centre, as target_cube_pos places it
+            "robot": args["robot"],
+            "camera_pose": pose,
+            "use_sim_time": True,
+            "target_depth_m": CUBE_HALF_M,
+        }
         nodes.append(NodeLaunch("perception_node", "perception_node", "physai.ros.perception_node", params))
     return _policy_and_recorder(args, nodes, "state" if lockstep else "timer", plant_waits=lockstep)
 

@@ -87,8 +87,8 @@ class CameraPublisher:
         self.frame_id = f"{'camera' if camera == TRACKING else camera}_optical_frame"
         fovy = 45.0 if camera == TRACKING else float(model.cam_fovy[model.camera(camera).id])
         self.info = camera_info(width, height, fovy, self.frame_id)
-        self.pub_image = node.create_publisher(Image, "/camera/image_raw", qos.SENSOR)
-        self.pub_info = node.create_publisher(CameraInfo, "/camera/camera_info", qos.SENSOR)
+        self.pub_image = node.create_publisher(Image, "/camera/image_raw", qos.CAMERA)
+        self.pub_info = node.create_publisher(CameraInfo, "/camera/camera_info", qos.CAMERA)
         self.base_body = base_body
         self.published = 0
         self.error: str | None = None

@@ -463,6 +463,10 @@ class PerceptionNodeConfig:
     """Edge of the marker's black square (m) (physai.vision.MARKER_SIZE_M)."""
     max_range_m: float = 3.0
     """A pose farther than this from the camera (m), or behind it, is implausible and not published."""
+    target_depth_m: float = 0.0
+    """The target lies this far behind the marker along the line of sight (m): half the depth of the object whose
+    camera-facing side carries the marker, so /target_pose is the object's centre (`physai launch` sets the marker
+    cube's half size, the point `target_cube_pos` places and `target_pos` names); 0 = the marker's centre."""
     diagnostics_period_s: float = 0.5
     """Period of /diagnostics (s)."""
 
@@ -476,6 +480,8 @@ class PerceptionNodeConfig:
             raise ValueError(
                 f"parameter 'camera_pose' is {self.camera_pose!r}; expected 'x y z qw qx qy qz' (m, unit quaternion)"
             )
+        if not (math.isfinite(self.target_depth_m) and self.target_depth_m >= 0):
+            raise ValueError(f"parameter 'target_depth_m' is {self.target_depth_m!r}; expected a depth ≥ 0 m")
         if not (self.marker_size_m > 0 and self.max_range_m > 0):
             raise ValueError(
                 f"marker_size_m {self.marker_size_m!r}, max_range_m {self.max_range_m!r}; expected lengths > 0 m"

@@ -1,7 +1,9 @@
 """perception_node: the target's pose from the camera, on /target_pose (geometry_msgs/PoseStamped, base frame).
 
-Subscribes /camera/image_raw (sensor_msgs/Image rgb8, bgr8 or mono8) and /camera/camera_info, finds the
-ArUco marker `marker_id` (physai.vision.detect_markers), and publishes its centre in the robot's base frame
+Subscribes /camera/image_raw (sensor_msgs/Image rgb8, bgr8 or mono8) and /camera/camera_info once they have a
+publisher, with the reliability it offers (physai.ros.qos.as_offered: every frame of a reliable camera), finds the
+ArUco marker `marker_id` (physai.vision.detect_markers), and publishes its centre, or the point `target_depth_m`
+behind it (the centre of the object carrying it), in the robot's base frame
 (frame_id = the robot's base body), stamped with the image's stamp. The camera's pose in the base frame is the
 `camera_pose` parameter (`physai launch` computes it from the MJCF), so the node runs without MuJoCo. A frame gives no target when camera_info is missing, the
 encoding or size is wrong, the marker is not seen, or the pose is implausible (behind the camera or beyond
@@ -50,10 +52,20 @@ class PerceptionNode(Node):
         self.reprojection_px = float("nan")
         self.pub = self.create_publisher(PoseStamped, "/target_pose", qos.RELIABLE)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
-        self.create_subscription(CameraInfo, "/camera/camera_info", self.on_info, qos.SENSOR)
-        self.create_subscription(Image, "/camera/image_raw", self.on_image, qos.SENSOR)
+        self.unseen = {"/camera/camera_info": (CameraInfo, self.on_info), "/camera/image_raw": (Image, self.on_image)}
+        self.graph_timer = self.create_timer(0.05, self.subscribe_published)
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
         self.get_logger().info(f"marker {cfg.marker_id} ({cfg.marker_size_m} m) → /target_pose in {self.base_frame}")
+
+    def subscribe_published(self) -> None:
+        """Subscribe each camera topic once it has a publisher, as offered (a reliable camera: every frame)."""
+        for topic, (msg_type, callback) in list(self.unseen.items()):
+            profile = qos.as_offered(self, topic, depth=2)
+            if profile is not None:
+                del self.unseen[topic]
+                self.create_subscription(msg_type, topic, callback, profile)
+        if not self.unseen:
+            self.graph_timer.cancel()
 
     def on_info(self, msg: CameraInfo) -> None:
         """Keep the intrinsics; a K that is not a pinhole leaves them unset, with the reason."""
@@ -82,7 +94,8 @@ class PerceptionNode(Node):
         if target.position_m[2] <= 0 or distance > self.config.max_range_m:
             self.reason = f"implausible pose: {distance:.2f} m away, z {target.position_m[2]:.2f} m"
             return
-        position = from_optical(target.position_m, self.camera_pos, self.camera_rotation)
+        behind = target.position_m * (1.0 + self.config.target_depth_m / distance)  # deeper along the line of sight
+        position = from_optical(behind, self.camera_pos, self.camera_rotation)
         out = PoseStamped()
         out.header.stamp, out.header.frame_id = msg.header.stamp, self.base_frame
         out.pose.position.x, out.pose.position.y, out.pose.position.z = (float(v) for v in position)

@@ -1,5 +1,6 @@
 """QoS profiles of the physai topic contract (DESIGN.md, "ROS 2 interface")."""
 
+from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
     HistoryPolicy,
@@ -16,6 +17,10 @@ COMMAND = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=Relia
 """/joint_commands: reliable, depth 1 (only the newest command matters)."""
 RELIABLE = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
 """/cmd_vel, /diagnostics."""
+CAMERA = QoSProfile(depth=5, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
+"""/camera/image_raw, /camera/camera_info as offered: reliable, keep last 5. Sensor-data (best-effort) readers such as
+perception_node match it; a reader that asks for reliable (the recorder) gets every frame: a 0.9 MB image is ~15
+UDP/SHM fragments, and best effort lost ~60 % of them here on a loaded host (27 sent, 10–11 recorded)."""
 LATCHED = QoSProfile(
     depth=1,
     history=HistoryPolicy.KEEP_LAST,
@@ -23,3 +28,20 @@ LATCHED = QoSProfile(
     durability=DurabilityPolicy.TRANSIENT_LOCAL,
 )
 """/estop: reliable, transient local (a late joiner still sees the latched state)."""
+
+
+def as_offered(node: Node, topic: str, depth: int) -> QoSProfile | None:
+    """A reader profile for `topic` that gets what its publishers offer (rosbag2's QoS adaptation), keep last `depth`.
+
+    Reliable where every publisher seen offers reliable (a camera: a lost fragment no longer loses an image),
+    else best effort (which matches every publisher); None while the topic has no publisher yet.
+    """
+    writers = node.get_publishers_info_by_topic(topic)
+    if not writers:
+        return None
+    reliable = all(w.qos_profile.reliability == ReliabilityPolicy.RELIABLE for w in writers)
+    return QoSProfile(
+        depth=depth,
+        history=HistoryPolicy.KEEP_LAST,
+        reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
+    )

@@ -1,7 +1,9 @@
 """recorder_node: every physai topic into a rosbag2 MCAP bag (physai.record), finalized on shutdown.
 
 Subscriptions are raw (CDR bytes straight into the bag, no deserialization) and best effort with a deep
-queue, which matches both reliable and best-effort publishers. They are polled (`physai.ros.polled`): a
+queue, which matches both reliable and best-effort publishers. Camera topics are subscribed once a publisher
+is seen, reliable where every publisher offers it (rosbag2's QoS adaptation): a 0.9 MB image is ~15 DDS
+fragments, and best effort loses the whole image with any one of them (27 sent, 10–11 recorded, loaded host). They are polled (`physai.ros.polled`): a
 loop in the node's own thread takes every waiting message each `poll_period_s` and stamps it with its take
 time (log time) and the publisher's write time (publish time: the DDS source timestamp, as rosbag2 does),
 so ~2,000 messages/s cost a C call each instead of an executor pass each (which on a 2-core machine
@@ -17,11 +19,12 @@ import time
 
 import rclpy
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.subscription import Subscription
 
 from physai.record import McapRecorder
-from physai.ros.node_config import RecorderNodeConfig
+from physai.ros import qos
+from physai.ros.node_config import CAMERA_TOPICS, RecorderNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
 from physai.ros.polled import PolledGroup, take_all_with_info
@@ -30,6 +33,10 @@ IMAGE_TOPIC = "/camera/image_raw"
 COMPRESSED_TOPIC = "/camera/image_raw/compressed"
 """image_transport's name for the compressed stream of IMAGE_TOPIC."""
 COMPRESSED_TYPE = "sensor_msgs/msg/CompressedImage"
+DEPTH = 200
+"""Queue of each subscription between polls."""
+GRAPH_CHECK_S = 0.05
+"""How often the graph is asked for the publishers of camera topics not yet subscribed (s)."""
 
 
 def message_class(type_name: str) -> type:
@@ -50,19 +57,30 @@ class RecorderNode(Node):
         self.config = declare_and_read(self, RecorderNodeConfig)
         self.subscriptions_by_topic: list[tuple[str, str, Subscription]] = []
         self.skipped_images = 0
+        self.unseen = [t for t in self.config.selected() if t in CAMERA_TOPICS]  # subscribed once published
+        self.graph_checked_s = 0.0
         for topic in self.config.selected():
-            type_name = self.config.type_of(topic)
-            latched = topic == "/estop"
-            profile = QoSProfile(
-                depth=1 if latched else 200,
-                reliability=ReliabilityPolicy.RELIABLE if latched else ReliabilityPolicy.BEST_EFFORT,
-                durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE,
-            )
-            sub = self.create_subscription(
-                message_class(type_name), topic, _unused, profile, raw=True, callback_group=PolledGroup()
-            )
-            self.subscriptions_by_topic.append((topic, type_name, sub))
+            if topic == "/estop":
+                self.subscribe(topic, qos.LATCHED)
+            elif topic not in self.unseen:
+                self.subscribe(topic, QoSProfile(depth=DEPTH, reliability=ReliabilityPolicy.BEST_EFFORT))
         self.recorder = McapRecorder(self.config.bag)  # last: once the bag exists, run() and close() own it
+
+    def subscribe(self, topic: str, profile: QoSProfile) -> None:
+        """A polled raw subscription to `topic`."""
+        type_name = self.config.type_of(topic)
+        sub = self.create_subscription(
+            message_class(type_name), topic, _unused, profile, raw=True, callback_group=PolledGroup()
+        )
+        self.subscriptions_by_topic.append((topic, type_name, sub))
+
+    def subscribe_published(self) -> None:
+        """Subscribe each camera topic once it has a publisher: reliable if every publisher offers reliable."""
+        for topic in list(self.unseen):
+            profile = qos.as_offered(self, topic, DEPTH)
+            if profile is not None:
+                self.unseen.remove(topic)
+                self.subscribe(topic, profile)
 
     def run(self) -> None:
         """Take and write every waiting message each poll period, until shutdown."""
@@ -72,6 +90,9 @@ class RecorderNode(Node):
 
     def poll(self) -> None:
         """Write every message waiting on every subscription (CDR bytes, logged now); flush when due."""
+        if self.unseen and time.monotonic() - self.graph_checked_s > GRAPH_CHECK_S:
+            self.graph_checked_s = time.monotonic()
+            self.subscribe_published()
         for topic, type_name, sub in self.subscriptions_by_topic:
             for data, info in take_all_with_info(sub):
                 now = time.time_ns()
