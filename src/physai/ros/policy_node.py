@@ -44,7 +44,7 @@ class PolicyNode(Node):
         self.config = cfg = declare_and_read(self, PolicyNodeConfig)
         from physai.policy.runner import PolicyRunner  # onnxruntime loads here, after the parameters are valid
 
-        contract = read_from_onnx(cfg.policy)
+        contract = read_from_onnx(cfg.policy)  # without onnxruntime: a policy for another robot is refused first
         spec = RobotSpec.load(cfg.robot or contract.robot)
         contract.check(spec)
         self.runner = PolicyRunner(cfg.policy, chain=load_chain(spec.source))  # refuses terms it cannot build
@@ -91,15 +91,19 @@ class PolicyNode(Node):
             f"policy {cfg.policy} for {contract.robot}: {contract.obs_dim} obs → {contract.action_dim} joints at {1 / contract.control_dt_s:g} Hz"
         )
 
+    def now_s(self) -> float:
+        """Now on the StallClock (s): monotonic time less the host stalls it left out, for input ages."""
+        return self.clock.time(time.monotonic())
+
     def on_joints(self, msg: JointState) -> None:
         """Keep the newest joint state (contract order is applied at step time)."""
-        self.joints, self.received["joints"] = msg, self.clock.time(time.monotonic())
+        self.joints, self.received["joints"] = msg, self.now_s()
         if self.config.trigger == "state":
             self.try_lockstep()
 
     def on_imu(self, msg: Imu) -> None:
         """Keep the newest IMU sample."""
-        self.imu, self.received["imu"] = msg, self.clock.time(time.monotonic())
+        self.imu, self.received["imu"] = msg, self.now_s()
         if self.config.trigger == "state":
             self.try_lockstep()
 
@@ -128,7 +132,7 @@ class PolicyNode(Node):
                 f"on vx {ranges[0]}, vy {ranges[1]} m/s, yaw rate {ranges[2]} rad/s",
                 throttle_duration_sec=1.0,
             )
-        self.cmd_vel, self.cmd_vel_time = command, self.clock.time(time.monotonic())
+        self.cmd_vel, self.cmd_vel_time = command, self.now_s()
 
     def on_target(self, msg: PoseStamped) -> None:
         """Reaching target in the base frame (m); one in another frame, or non-finite, is ignored and warned of."""
@@ -185,7 +189,7 @@ class PolicyNode(Node):
     def act(self) -> None:
         """One policy step on the newest inputs; publish the targets."""
         assert self.joints is not None and self.imu is not None
-        fresh = self.clock.time(time.monotonic()) - self.cmd_vel_time < self.config.cmd_vel_timeout_s
+        fresh = self.now_s() - self.cmd_vel_time < self.config.cmd_vel_timeout_s
         command = self.cmd_vel if fresh else np.zeros(3)
         gyro, quat = convert.imu_arrays(self.imu)
         try:
