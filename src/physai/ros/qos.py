@@ -18,9 +18,10 @@ COMMAND = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=Relia
 RELIABLE = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
 """/cmd_vel, /diagnostics."""
 CAMERA = QoSProfile(depth=5, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
-"""/camera/image_raw, /camera/camera_info as offered: reliable, keep last 5. Sensor-data (best-effort) readers such as
-perception_node match it; a reader that asks for reliable (the recorder) gets every frame: a 0.9 MB image is ~15
-UDP/SHM fragments, and best effort lost ~60 % of them here on a loaded host (27 sent, 10–11 recorded)."""
+"""/camera/image_raw, /camera/camera_info as sim_node offers them: reliable, keep last 5. Sensor-data (best-effort)
+readers match it; one that asks for reliable (perception_node and the recorder, `as_offered`) gets every frame: a
+0.9 MB image is ~15 DDS fragments, and best effort lost ~60 % of the images here on a loaded host (27 sent, 10–11
+recorded)."""
 LATCHED = QoSProfile(
     depth=1,
     history=HistoryPolicy.KEEP_LAST,
