@@ -61,3 +61,37 @@ def test_unknown_camera_is_refused_at_start_naming_the_cameras(tmp_path):
     assert result.exit_code == 1
     assert "parameter 'camera' is 'nope'; expected 'tracking' or a camera of the model" in result.failed
     assert "scene_cam" in result.failed
+
+
+def test_camera_noise_is_put_on_the_published_images(tmp_path):
+    from physai.bringup.sets import MARKER_SCENE_ARGUMENTS
+    from physai.paths import data_root
+
+    def images(noise: str) -> dict[int, np.ndarray]:
+        """The recorded images by stamp (ns)."""
+        bag = tmp_path / f"bag{len(noise)}"
+        args = {  # lockstep: the camera renders on sim time, so both runs see the same first scene
+            **MARKER_SCENE_ARGUMENTS,
+            "camera_width": "320",
+            "camera_height": "240",
+            "policy": str(data_root() / "policies" / "arm_reach" / "policy.onnx"),
+            "target_pos": "[0.4, 0.0, 0.25]",
+            "mode": "lockstep",
+            "max_sim_time_s": "0.5",
+            "camera_noise": noise,
+            "record": str(bag),
+            "record_topics": "/camera/image_raw",
+        }
+        result = launch("sim", args, duration_s=60, run_dir=tmp_path / f"run{len(noise)}")
+        assert result.exit_code == 0, result.failed
+        return {
+            m.message.header.stamp.sec * 10**9 + m.message.header.stamp.nanosec: np.frombuffer(
+                bytes(m.message.data), np.uint8
+            ).reshape(240, 320, 3)
+            for m in read_bag(bag, topics=["/camera/image_raw"])
+        }
+
+    clean, noisy = images(""), images("noise=12")
+    stamp = min(set(clean) & set(noisy))  # the same sim time: the same scene (lockstep is deterministic)
+    difference = noisy[stamp].astype(float) - clean[stamp]
+    assert abs(difference.mean()) < 1.0 and 10.0 < difference.std() < 13.0  # Gaussian, 12 grey levels (clipped)

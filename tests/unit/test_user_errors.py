@@ -23,6 +23,7 @@ from physai.rl.train import check_run_dir
 
 pytestmark = pytest.mark.filterwarnings("ignore:module .sre_:DeprecationWarning")  # lark, inside mcap_ros2
 WALK = str(data_root() / "policies" / "biped_walk" / "policy.onnx")
+ARM = str(data_root() / "policies" / "arm_reach" / "policy.onnx")
 
 
 def _free_port() -> int:
@@ -66,6 +67,16 @@ CASES = [
     (["eval", WALK, "--task", "physai/Walk-v0", "--robot", "unitree_g1"], 2, "trained for robot 'testbed_biped'"),
     (["launch", "sim", "camera_width:=0"], 2, "argument camera_width:=0; expected 16–4096 pixels"),
     (["launch", "hil", "faults:=drop_pct=500"], 2, "fault 'drop_pct' is 500.0; expected a number in [0, 100]"),
+    (
+        ["launch", "sim", "camera:=scene_cam", "camera_noise:=blur=5:1"],
+        2,
+        "argument camera_noise:=blur=5:1; expected blur",
+    ),
+    (
+        ["eval", ARM, "--task", "physai/Reach-v0", "--target-from", "vision", "--set", "image_noise=glare=1"],
+        2,
+        "field 'image_noise' is 'glare=1'; expected setting one of brightness=, blur=, noise=",
+    ),
     # output paths, work bounds
     (["sim", "--video", "/nonexistent_dir/x.mp4"], 2, "the folder /nonexistent_dir does not exist"),
     (["eval", WALK, "--task", "physai/Walk-v0", "--json", "/nonexistent_dir/r.json"], 2, "does not exist"),

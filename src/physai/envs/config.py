@@ -258,6 +258,9 @@ class ReachConfig:
     """Width of the target camera's image (pixels)."""
     camera_height: int = 480
     """Height of the target camera's image (pixels)."""
+    image_noise: str = ""
+    """Lighting and camera noise on the target camera's images, "brightness=LO:HI,blur=LO:HI,noise=STD" (gain,
+    Gaussian blur sigma px, sensor noise grey levels; physai.vision.ImageNoise), drawn per image; "" = none."""
     rewards: ReachRewardWeights = ReachRewardWeights()
     """Reward weights."""
     randomization: RandomizationConfig = RandomizationConfig()

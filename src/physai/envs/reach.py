@@ -63,7 +63,7 @@ class ReachTask(VecTask):
         for world, rng in zip(worlds, rngs, strict=True):
             self.target_m[world] = rng.uniform(self.config.target_low_m, self.config.target_high_m)
             if self._camera is not None:
-                seen = self._camera.locate(int(world))
+                seen = self._camera.locate(int(world), rng)
                 self.target_seen[world] = seen is not None
                 self.observed_target_m[world] = seen if seen is not None else self.ee_pos_m(np.array([world]))[0]
 
@@ -103,7 +103,7 @@ class _TargetCamera:
 
         from physai.sim.cameras import camera_id
         from physai.sim.marker import CUBE_BODY
-        from physai.vision import Intrinsics
+        from physai.vision import ImageNoise, Intrinsics
 
         model = task.sim.model
         try:
@@ -115,10 +115,14 @@ class _TargetCamera:
         fovy = float(model.cam_fovy[camera_id(model, config.target_camera)])
         self.task, self.camera = task, config.target_camera
         self.intrinsics = Intrinsics.from_fovy(config.camera_width, config.camera_height, fovy)
+        self.noise = ImageNoise.parse(config.image_noise, "image_noise")  # FieldError naming it
         self.renderer = mujoco.Renderer(model, config.camera_height, config.camera_width)
 
-    def locate(self, world: int) -> np.ndarray | None:
-        """The detected marker centre in world `world`'s base frame (m), or None when it is not seen."""
+    def locate(self, world: int, rng: np.random.Generator) -> np.ndarray | None:
+        """The detected marker centre in world `world`'s base frame (m), or None when it is not seen.
+
+        `rng` (the world's) draws the image noise, if any: none is drawn without it, so the episodes stay the same.
+        """
         import mujoco
 
         from physai.sim.marker import CUBE_BODY, CUBE_HALF_M, MARKER_ID, MARKER_SIZE_M, facing_quat
@@ -140,7 +144,8 @@ class _TargetCamera:
         data.mocap_pos[mocap], data.mocap_quat[mocap] = cube, quat
         mujoco.mj_forward(model, data)
         self.renderer.update_scene(data, camera=self.camera)
-        found = [m for m in detect_markers(self.renderer.render(), self.intrinsics, MARKER_SIZE_M) if m.id == MARKER_ID]
+        image = self.noise.apply(self.renderer.render(), rng)
+        found = [m for m in detect_markers(image, self.intrinsics, MARKER_SIZE_M) if m.id == MARKER_ID]
         if not found:
             return None
         world_point = from_optical(found[0].position_m, data.cam_xpos[cam], data.cam_xmat[cam])

@@ -30,7 +30,7 @@ from sensor_msgs.msg import CameraInfo, Image
 
 from physai.ros import convert, qos
 from physai.sim.render import tracking_camera
-from physai.vision import Intrinsics
+from physai.vision import ImageNoise, Intrinsics
 
 MAX_RATE_HZ = 30.0
 """Upper bound of the camera rate (Hz): images are for people and perception, not for the control loop."""
@@ -56,6 +56,8 @@ class CameraPublisher:
         width: int = 320,
         height: int = 240,
         sim_clock: bool = False,
+        noise: ImageNoise | None = None,
+        seed: int = 0,
     ) -> None:
         """Validate the camera and start the thread; returns once the renderer is ready.
 
@@ -69,6 +71,8 @@ class CameraPublisher:
             width: Image width in pixels.
             height: Image height in pixels.
             sim_clock: Render on sim time when the node asks (lockstep), not on wall time by itself.
+            noise: Lighting and camera noise put on every image (physai.vision.ImageNoise); None: none.
+            seed: Seed of the noise's draws.
 
         Raises:
             ValueError: Unknown camera, rate or size out of range; the message names the parameter.
@@ -93,6 +97,7 @@ class CameraPublisher:
         self.published = 0
         self.error: str | None = None
         self.sim_clock = sim_clock
+        self.noise, self.rng = noise or ImageNoise(), np.random.default_rng(seed)
         self._next_frame_s = 0.0  # sim clock: the sim time of the next frame (s)
         self._request = threading.Event()  # sim clock: render one frame now
         self._done = threading.Event()  # sim clock: that frame is published
@@ -127,7 +132,7 @@ class CameraPublisher:
             last_s = sim_time_s
             mujoco.mj_forward(self.model, data)
             renderer.update_scene(data, camera=view)
-            pixels = renderer.render()
+            pixels = self.noise.apply(renderer.render(), self.rng)
             if not self.sim_clock and self._stop.wait(max(0.0, published_s + self.period_s - time.monotonic())):
                 return  # closed while this frame waited its turn (never two images less than a period apart)
             self._publish(pixels, convert.stamp_from_ns(round(sim_time_s * 1e9)))

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from physai.control import GuardConfig
 from physai.control.teleop import JoyMapping
 from physai.drivers.monitor import MonitorConfig
 from physai.errors import FieldError
 from physai.values import finite_numbers
+
+if TYPE_CHECKING:
+    from physai.vision.noise import ImageNoise
 
 
 class NodeParameterError(FieldError):
@@ -127,6 +130,9 @@ class SimNodeConfig:
     """Image width (pixels)."""
     camera_height: int = 240
     """Image height (pixels)."""
+    camera_noise: str = ""
+    """Lighting and camera noise on the images, "brightness=LO:HI,blur=LO:HI,noise=STD" (gain, Gaussian blur sigma
+    px, sensor noise grey levels; physai.vision.ImageNoise), drawn per image from `seed`; "" = none."""
     loop_cpu: int = -1
     """CPU the control loop's thread runs on alone (the launcher keeps other processes off it); -1 = not pinned."""
     diagnostics_period_s: float = 0.5
@@ -165,6 +171,17 @@ class SimNodeConfig:
         for name in ("camera_width", "camera_height"):
             value = getattr(self, name)
             _check(value, 16 <= value <= 4096, name, "16–4096 pixels")
+        if self.camera_noise:
+            self.image_noise()
+
+    def image_noise(self) -> ImageNoise:
+        """`camera_noise` parsed (NodeParameterError naming it when malformed)."""
+        from physai.vision.noise import ImageNoise  # OpenCV: only for a node that renders images
+
+        try:
+            return ImageNoise.parse(self.camera_noise, "camera_noise")
+        except FieldError as err:
+            raise NodeParameterError("", err.field, err.value, err.expected) from None
 
 
 # ---- driver_node -----------------------------------------------------------------------------------------

@@ -104,6 +104,8 @@ class SimNode(Node):
                 width=cfg.camera_width,
                 height=cfg.camera_height,
                 sim_clock=cfg.mode == "lockstep",  # the images of a lockstep run do not depend on the host
+                noise=cfg.image_noise() if cfg.camera_noise else None,
+                seed=cfg.seed,
             )
         if cfg.mode == "lockstep":
             self.create_timer(0.1, self.publish_state_until_commanded)

@@ -17,6 +17,7 @@ from physai.vision.markers import (
     marker_image,
     to_gray,
 )
+from physai.vision.noise import ImageNoise
 
 __all__ = [
     "MARKER_DICTIONARY",
@@ -24,6 +25,7 @@ __all__ = [
     "MARKER_SIZE_M",
     "OPTICAL_FROM_MUJOCO",
     "ImageError",
+    "ImageNoise",
     "Intrinsics",
     "MarkerDetection",
     "detect_markers",
