@@ -86,6 +86,22 @@ def test_a_command_step_on_a_still_joint_is_judged_only_once_a_reply_could_show_
     assert frozen.check(feedback(q=0.0), command(0.1), 0.302)["hip"].startswith("frozen feedback")
 
 
+def test_a_command_step_during_a_plant_stall_is_judged_from_the_second_reply_after_it(monitor):
+    # the plant stalls 30 ms as the command steps (the policy died: active → damping); its queued commands are
+    # then answered at once from the state before it steps: identical to the last reply, yet a live motor ...
+    def stall_then(replies: list[float]) -> list[dict]:
+        m = FaultMonitor(monitor.config, JOINTS)
+        for k in range(150):
+            assert m.check(feedback(q=0.0), command(0.0), k * 0.002) == {}
+        for k in range(15):  # no reply while the stepped command goes out
+            assert m.check(feedback(q=0.0, fresh=False), command(0.1), 0.300 + k * 0.002) == {}
+        return [m.check(feedback(q=q), command(0.1), 0.330 + k * 0.002) for k, q in enumerate(replies)]
+
+    assert stall_then([0.0, 0.001, 0.002]) == [{}, {}, {}]  # ... moves with the plant's next step
+    frozen = stall_then([0.0, 0.0])  # while a motor that still does not move is frozen
+    assert frozen[0] == {} and frozen[1]["hip"].startswith("frozen feedback")
+
+
 def test_still_joint_with_a_still_command_is_not_frozen(monitor):
     for k in range(300):
         assert monitor.check(feedback(q=0.0), command(0.0), k * 0.002) == {}

@@ -13,7 +13,10 @@ Faults, per joint, in order of precedence (the first that applies is the reason)
   `frozen_window_s` while the PD torque its commands ask for moves by more than `frozen_torque_spread_nm`:
   a live drive's readings would change. Only replies count: a tick without a new reply (lost frame, a
   slower plant) neither extends nor breaks a run, so packet loss alone is never a frozen motor. A motor
-  whose command does not move cannot be told from a still joint and is not flagged.
+  whose command does not move cannot be told from a still joint and is not flagged. A command counts only
+  from the reply after the first one that followed it: that first reply may come from before the command
+  acted, however many ticks it took to come (a plant that stalled answers its queued commands at once, from
+  the state before it steps).
 
 Arrays are joint-side, SI, in RobotSpec joint order, shape (n_joints,). Times are seconds on one clock.
 """
@@ -53,8 +56,10 @@ class FaultMonitor:
         self._previous_q: np.ndarray | None = None
         self._last_reply = np.full((3, n), np.nan)  # q, dq, τ of each joint's latest reply
         self._same_since = np.full(n, np.inf)  # time the current run of identical replies began (s)
-        self._torque_min = np.full(n, np.inf)  # commanded PD torque range during that run (N·m)
+        self._torque_min = np.full(n, np.inf)  # commanded PD torque range the run's replies could show (N·m)
         self._torque_max = np.full(n, -np.inf)
+        self._pending_min = np.full(n, np.inf)  # commanded since the latest reply: shown from the next one on
+        self._pending_max = np.full(n, -np.inf)
 
     def frozen(self, fb: MotorFeedback, last_sent: JointCommand | None, now_s: float) -> np.ndarray:
         """Per joint: identical replies for `frozen_window_s` while the commanded torque moved (bool)."""
@@ -66,16 +71,26 @@ class FaultMonitor:
             same, np.minimum(self._same_since, now_s), np.where(broken, np.inf, self._same_since)
         )
         running = np.isfinite(self._same_since)
-        # the verdict counts only commands these replies could already show: the newest one (sent last tick)
-        # is answered with the state from before it acted, so it joins the range after the check (a live
-        # motor's next reply then differs; a guard-mode change is not a frozen motor)
+        # the verdict counts only commands these replies could already show (a guard-mode change, or a command
+        # step during a plant stall, is not a frozen motor: a live motor's next reply differs)
         long_enough = now_s - self._same_since >= self.config.frozen_window_s
         frozen = running & long_enough & (self._torque_max - self._torque_min > self.config.frozen_torque_spread_nm)
         if last_sent is not None:
             c = last_sent
             torque = c.kp * (c.q - fb.position) + c.kd * (c.dq - fb.velocity) + c.tau_ff
-            self._torque_min = np.where(running, np.minimum(self._torque_min, torque), torque)
-            self._torque_max = np.where(running, np.maximum(self._torque_max, torque), torque)
+            self._pending_min = np.minimum(self._pending_min, torque)
+            self._pending_max = np.maximum(self._pending_max, torque)
+        # a reply: what was commanded before it shows from the next reply on (a new run starts with just that)
+        self._torque_min = np.where(
+            fb.fresh, np.where(running, np.minimum(self._torque_min, self._pending_min), self._pending_min),
+            self._torque_min,
+        )  # fmt: skip
+        self._torque_max = np.where(
+            fb.fresh, np.where(running, np.maximum(self._torque_max, self._pending_max), self._pending_max),
+            self._torque_max,
+        )  # fmt: skip
+        self._pending_min = np.where(fb.fresh, np.inf, self._pending_min)
+        self._pending_max = np.where(fb.fresh, -np.inf, self._pending_max)
         return frozen
 
     def check(self, fb: MotorFeedback, last_sent: JointCommand | None, now_s: float) -> dict[str, str]:
