@@ -484,10 +484,18 @@ class PerceptionNodeConfig:
     """The target lies this far behind the marker along the line of sight (m): half the depth of the object whose
     camera-facing side carries the marker, so /target_pose is the object's centre (`physai launch` sets the marker
     cube's half size, the point `target_cube_pos` places and `target_pos` names); 0 = the marker's centre."""
+    median_of: int = 5
+    """/target_pose is the median (per axis) of the last this many detections no older than `median_window_s`
+    (physai.vision.MedianTarget); 1 = each detection as it is."""
+    median_window_s: float = 1.0
+    """Detections older than this (s of image stamps) behind the newest leave the median."""
     diagnostics_period_s: float = 0.5
     """Period of /diagnostics (s)."""
 
     def __post_init__(self) -> None:
+        _check(self.median_of, 1 <= self.median_of <= 100, "median_of", "1–100 detections")
+        ok = math.isfinite(self.median_window_s) and self.median_window_s > 0
+        _check(self.median_window_s, ok, "median_window_s", "seconds > 0")
         values = self.camera_pose.split()
         try:
             numbers = [float(v) for v in values]

@@ -3,7 +3,8 @@
 Subscribes /camera/image_raw (sensor_msgs/Image rgb8, bgr8 or mono8) and /camera/camera_info once they have a
 publisher, with the reliability it offers (physai.ros.qos.as_offered: every frame of a reliable camera), finds the
 ArUco marker `marker_id` (physai.vision.detect_markers), and publishes its centre, or the point `target_depth_m`
-behind it (the centre of the object carrying it), in the robot's base frame
+behind it (the centre of the object carrying it), in the robot's base frame: the median of the last `median_of`
+detections
 (frame_id = the robot's base body), stamped with the image's stamp. The camera's pose in the base frame is the
 `camera_pose` parameter (`physai launch` computes it from the MJCF), so the node runs without MuJoCo. A frame gives no target when camera_info is missing, the
 encoding or size is wrong, the marker is not seen, or the pose is implausible (behind the camera or beyond
@@ -28,7 +29,7 @@ from physai.ros.images import image_array
 from physai.ros.node_config import PerceptionNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
-from physai.vision import ImageError, Intrinsics, detect_markers, from_optical
+from physai.vision import ImageError, Intrinsics, MedianTarget, detect_markers, from_optical
 
 
 class PerceptionNode(Node):
@@ -50,6 +51,7 @@ class PerceptionNode(Node):
         self.latency_ms: list[float] = []
         self.age_ms: list[float] = []
         self.reprojection_px = float("nan")
+        self.median = MedianTarget(cfg.median_of, cfg.median_window_s)
         self.pub = self.create_publisher(PoseStamped, "/target_pose", qos.RELIABLE)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
         self.unseen = {"/camera/camera_info": (CameraInfo, self.on_info), "/camera/image_raw": (Image, self.on_image)}
@@ -95,7 +97,9 @@ class PerceptionNode(Node):
             self.reason = f"implausible pose: {distance:.2f} m away, z {target.position_m[2]:.2f} m"
             return
         behind = target.position_m * (1.0 + self.config.target_depth_m / distance)  # deeper along the line of sight
-        position = from_optical(behind, self.camera_pos, self.camera_rotation)
+        position = self.median.add(  # a one-frame outlier is left out
+            convert.stamp_to_ns(msg.header.stamp) / 1e9, from_optical(behind, self.camera_pos, self.camera_rotation)
+        )
         out = PoseStamped()
         out.header.stamp, out.header.frame_id = msg.header.stamp, self.base_frame
         out.pose.position.x, out.pose.position.y, out.pose.position.z = (float(v) for v in position)

@@ -18,6 +18,7 @@ from physai.vision.markers import (
     to_gray,
 )
 from physai.vision.noise import ImageNoise
+from physai.vision.target_filter import MedianTarget
 
 __all__ = [
     "MARKER_DICTIONARY",
@@ -28,6 +29,7 @@ __all__ = [
     "ImageNoise",
     "Intrinsics",
     "MarkerDetection",
+    "MedianTarget",
     "detect_markers",
     "draw_detections",
     "from_optical",
