@@ -165,3 +165,22 @@ def test_operator_stop_after_a_death_ends_the_launch_with_exit_code_1(tmp_path, 
     last_time, last = bag_statuses(bag, status_names.SIM_SAFETY)[-1]
     assert values(last)["mode"] == "timeout" and last_time > killer.killed_ns + 5e8  # damped until the stop
     assert json.loads((result.run_dir / "pids.json").read_text()) == {}
+
+
+def test_nodes_run_in_their_own_process_group_inside_the_launchers_session(tmp_path):
+    """Each node leads its own process group (away from the terminal's Ctrl-C) in the launcher's session: one
+    scheduler autogroup, so a `nice -n 19` load is honoured (physai.bringup.launcher.start_node)."""
+    from physai.bringup.launcher import localhost_env, start_node, stop_all
+    from physai.bringup.sets import bringup, params_yaml
+
+    nodes = bringup("sim", {"mode": "realtime"})
+    params = tmp_path / "params.yaml"
+    params.write_text(params_yaml(nodes))
+    procs = [(n, start_node(n, params, tmp_path, localhost_env())) for n in nodes]
+    try:
+        for _, proc in procs:
+            assert os.getpgid(proc.pid) == proc.pid
+            assert os.getsid(proc.pid) == os.getsid(0)
+    finally:
+        stop_all(procs)
+    assert all(proc.returncode is not None for _, proc in procs)

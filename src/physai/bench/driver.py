@@ -195,7 +195,7 @@ def _start(prefix: list[str], args: list[str], log: Path, cpus: tuple[int, ...] 
             [*prefix, sys.executable, "-m", "physai.bench.driver_worker", *args],
             stdout=out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            process_group=0,  # the caller's session (scheduler autogroup), as physai launch's nodes
         )
     if cpus:  # before the interpreter starts any thread (a loop thread then moves itself to --cpu)
         os.sched_setaffinity(proc.pid, cpus)

@@ -20,6 +20,7 @@ from physai.values import finite_numbers
 
 if TYPE_CHECKING:
     from physai.vision.noise import ImageNoise
+    from physai.vision.target_filter import MedianTarget
 
 
 class NodeParameterError(FieldError):
@@ -493,9 +494,7 @@ class PerceptionNodeConfig:
     """Period of /diagnostics (s)."""
 
     def __post_init__(self) -> None:
-        _check(self.median_of, 1 <= self.median_of <= 100, "median_of", "1–100 detections")
-        ok = math.isfinite(self.median_window_s) and self.median_window_s > 0
-        _check(self.median_window_s, ok, "median_window_s", "seconds > 0")
+        self.median_target()
         values = self.camera_pose.split()
         try:
             numbers = [float(v) for v in values]
@@ -511,3 +510,13 @@ class PerceptionNodeConfig:
             raise ValueError(
                 f"marker_size_m {self.marker_size_m!r}, max_range_m {self.max_range_m!r}; expected lengths > 0 m"
             )
+
+    def median_target(self) -> MedianTarget:
+        """The MedianTarget of `median_of` and `median_window_s` (NodeParameterError naming the one out of range)."""
+        from physai.vision.target_filter import MedianTarget  # physai.vision loads OpenCV: only when it is used
+
+        try:
+            return MedianTarget(self.median_of, self.median_window_s)
+        except FieldError as err:
+            name = {"count": "median_of", "window_s": "median_window_s"}[err.field]
+            raise NodeParameterError("", name, err.value, err.expected) from None

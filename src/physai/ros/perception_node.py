@@ -1,24 +1,29 @@
 """perception_node: the target's pose from the camera, on /target_pose (geometry_msgs/PoseStamped, base frame).
 
 Subscribes /camera/image_raw (sensor_msgs/Image rgb8, bgr8 or mono8) and /camera/camera_info once they have a
-publisher, with the reliability it offers (physai.ros.qos.as_offered: every frame of a reliable camera), finds the
-ArUco marker `marker_id` (physai.vision.detect_markers), and publishes its centre, or the point `target_depth_m`
-behind it (the centre of the object carrying it), in the robot's base frame: the median of the last `median_of`
-detections
-(frame_id = the robot's base body), stamped with the image's stamp. The camera's pose in the base frame is the
-`camera_pose` parameter (`physai launch` computes it from the MJCF), so the node runs without MuJoCo. A frame gives no target when camera_info is missing, the
-encoding or size is wrong, the marker is not seen, or the pose is implausible (behind the camera or beyond
-`max_range_m`); then nothing is published, and the reason is on /diagnostics with detections per second,
-latency (image receipt → publish, and the image's age on the node clock) and reprojection error.
+publisher, with the reliability it offers (physai.ros.qos.subscribe_published: every frame of a reliable camera),
+and finds the ArUco marker `marker_id` (physai.vision.detect_markers). It publishes the marker's centre, or the
+point `target_depth_m` behind it (the centre of the object carrying it), in the robot's base frame (frame_id = the
+robot's base body), stamped with the image's stamp: the median of the last `median_of` detections. The camera's
+pose in the base frame is the `camera_pose` parameter (`physai launch` computes it from the MJCF), so the node runs
+without MuJoCo.
+
+A frame gives no target when camera_info is missing, the encoding or size is wrong, the marker is not seen, or the
+pose is implausible (behind the camera or beyond `max_range_m`). Then nothing is published, and the reason is on
+/diagnostics with detections per second, latency (image receipt → publish, and the image's age on the node clock)
+and reprojection error.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from geometry_msgs.msg import PoseStamped
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import CameraInfo, Image
 
 from physai.record import diagnostics
@@ -29,7 +34,7 @@ from physai.ros.images import image_array
 from physai.ros.node_config import PerceptionNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
-from physai.vision import ImageError, Intrinsics, MedianTarget, detect_markers, from_optical
+from physai.vision import ImageError, Intrinsics, detect_markers, from_optical
 
 
 class PerceptionNode(Node):
@@ -51,21 +56,20 @@ class PerceptionNode(Node):
         self.latency_ms: list[float] = []
         self.age_ms: list[float] = []
         self.reprojection_px = float("nan")
-        self.median = MedianTarget(cfg.median_of, cfg.median_window_s)
+        self.median = cfg.median_target()
         self.pub = self.create_publisher(PoseStamped, "/target_pose", qos.RELIABLE)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
-        self.unseen = {"/camera/camera_info": (CameraInfo, self.on_info), "/camera/image_raw": (Image, self.on_image)}
+        self.unseen: dict[str, Callable[[QoSProfile], object]] = {
+            "/camera/camera_info": partial(self.create_subscription, CameraInfo, "/camera/camera_info", self.on_info),
+            "/camera/image_raw": partial(self.create_subscription, Image, "/camera/image_raw", self.on_image),
+        }
         self.graph_timer = self.create_timer(0.05, self.subscribe_published)
         self.create_timer(cfg.diagnostics_period_s, self.publish_diagnostics)
         self.get_logger().info(f"marker {cfg.marker_id} ({cfg.marker_size_m} m) → /target_pose in {self.base_frame}")
 
     def subscribe_published(self) -> None:
         """Subscribe each camera topic once it has a publisher, as offered (a reliable camera: every frame)."""
-        for topic, (msg_type, callback) in list(self.unseen.items()):
-            profile = qos.as_offered(self, topic, depth=2)
-            if profile is not None:
-                del self.unseen[topic]
-                self.create_subscription(msg_type, topic, callback, profile)
+        qos.subscribe_published(self, self.unseen, depth=2)
         if not self.unseen:
             self.graph_timer.cancel()
 

@@ -1,5 +1,7 @@
 """QoS profiles of the physai topic contract (DESIGN.md, "ROS 2 interface")."""
 
+from collections.abc import Callable
+
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -46,3 +48,15 @@ def as_offered(node: Node, topic: str, depth: int) -> QoSProfile | None:
         history=HistoryPolicy.KEEP_LAST,
         reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
     )
+
+
+def subscribe_published(node: Node, pending: dict[str, Callable[[QoSProfile], object]], depth: int) -> None:
+    """For each topic of `pending` that now has a publisher: `pending[topic](as_offered(...))`, and drop it.
+
+    `pending` maps a topic to what subscribes it given a profile; a node calls this from a timer until it is empty.
+    """
+    for topic, subscribe in list(pending.items()):
+        profile = as_offered(node, topic, depth)
+        if profile is not None:
+            del pending[topic]
+            subscribe(profile)

@@ -1,21 +1,26 @@
 """recorder_node: every physai topic into a rosbag2 MCAP bag (physai.record), finalized on shutdown.
 
-Subscriptions are raw (CDR bytes straight into the bag, no deserialization) and best effort with a deep
-queue, which matches both reliable and best-effort publishers. Camera topics are subscribed once a publisher
-is seen, reliable where every publisher offers it (rosbag2's QoS adaptation): a 0.9 MB image is ~15 DDS
-fragments, and best effort loses the whole image with any one of them (27 sent, 10–11 recorded, loaded host). They are polled (`physai.ros.polled`): a
-loop in the node's own thread takes every waiting message each `poll_period_s` and stamps it with its take
-time (log time) and the publisher's write time (publish time: the DDS source timestamp, as rosbag2 does),
-so ~2,000 messages/s cost a C call each instead of an executor pass each (which on a 2-core machine
-took CPU time the control nodes need). The loop also flushes the open chunk every second, so a killed run
-loses at most about a second. With `compress_images`, camera images are stored as JPEG CompressedImage on
-/camera/image_raw/compressed (physai.ros.images): the one topic that is deserialized and re-encoded.
+Subscriptions are raw (CDR bytes straight into the bag, no deserialization) and best effort with a deep queue,
+which matches both reliable and best-effort publishers. Camera topics are subscribed once a publisher is seen,
+reliable where every publisher offers it (rosbag2's QoS adaptation, physai.ros.qos.subscribe_published): a 0.9 MB
+image is ~15 DDS fragments, and best effort loses the whole image with any one of them (27 sent, 10–11 recorded on
+a loaded host).
+
+Subscriptions are polled (`physai.ros.polled`): a loop in the node's own thread takes every waiting message each
+`poll_period_s` and stamps it with its take time (log time) and the publisher's write time (publish time: the DDS
+source timestamp, as rosbag2 does). ~2,000 messages/s then cost a C call each instead of an executor pass each,
+which on a 2-core machine took CPU time the control nodes need. The loop also flushes the open chunk every second,
+so a killed run loses at most about a second. With `compress_images`, camera images are stored as JPEG
+CompressedImage on /camera/image_raw/compressed (physai.ros.images): the one topic that is deserialized and
+re-encoded.
 """
 
 from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
+from functools import partial
 
 import rclpy
 from rclpy.node import Node
@@ -57,7 +62,9 @@ class RecorderNode(Node):
         self.config = declare_and_read(self, RecorderNodeConfig)
         self.subscriptions_by_topic: list[tuple[str, str, Subscription]] = []
         self.skipped_images = 0
-        self.unseen = [t for t in self.config.selected() if t in CAMERA_TOPICS]  # subscribed once published
+        self.unseen: dict[str, Callable[[QoSProfile], object]] = {  # camera topics: subscribed once published
+            t: partial(self.subscribe, t) for t in self.config.selected() if t in CAMERA_TOPICS
+        }
         self.graph_checked_s = 0.0
         for topic in self.config.selected():
             if topic == "/estop":
@@ -74,14 +81,6 @@ class RecorderNode(Node):
         )
         self.subscriptions_by_topic.append((topic, type_name, sub))
 
-    def subscribe_published(self) -> None:
-        """Subscribe each camera topic once it has a publisher: reliable if every publisher offers reliable."""
-        for topic in list(self.unseen):
-            profile = qos.as_offered(self, topic, DEPTH)
-            if profile is not None:
-                self.unseen.remove(topic)
-                self.subscribe(topic, profile)
-
     def run(self) -> None:
         """Take and write every waiting message each poll period, until shutdown."""
         while rclpy.ok():
@@ -92,7 +91,7 @@ class RecorderNode(Node):
         """Write every message waiting on every subscription (CDR bytes, logged now); flush when due."""
         if self.unseen and time.monotonic() - self.graph_checked_s > GRAPH_CHECK_S:
             self.graph_checked_s = time.monotonic()
-            self.subscribe_published()
+            qos.subscribe_published(self, self.unseen, DEPTH)  # reliable if every publisher offers it
         for topic, type_name, sub in self.subscriptions_by_topic:
             for data, info in take_all_with_info(sub):
                 now = time.time_ns()

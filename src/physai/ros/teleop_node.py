@@ -38,7 +38,7 @@ from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import Joy
 
 from physai.control import teleop
-from physai.ros import qos
+from physai.ros import convert, qos
 from physai.ros.node_config import TeleopNodeConfig
 from physai.ros.node_main import run_node
 from physai.ros.params import declare_and_read
@@ -185,7 +185,7 @@ class TeleopNode(Node):
                 self.destroy_subscription(self._clock_sub)  # the wall-time timer publishes
         if not self.config.stamped:
             return
-        self.command = self.timeline.at(msg.clock.sec + msg.clock.nanosec * 1e-9)
+        self.command = self.timeline.at(convert.stamp_to_ns(msg.clock) / 1e9)
         self.publish(self.command, msg.clock)
 
     def on_script_tick(self) -> None:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from physai.errors import FieldError
+
 
 class MedianTarget:
     """The median of the last `count` detections no older than `window_s` behind the newest.
 
     A marker partly hidden by the robot's own arm gave single-frame poses 7 cm off whose reprojection error
     (0.3–0.9 px) was as low as good frames'; a median of 5 leaves one or two of them out. count 1 passes each
-    detection through as it is.
+    detection through as it is. A count or window out of range is a FieldError naming `count` or `window_s`.
     """
 
     def __init__(self, count: int = 5, window_s: float = 1.0) -> None:
         if not 1 <= count <= 100:
-            raise ValueError(f"median count is {count!r}; expected 1–100 detections")
+            raise FieldError("", "count", count, "1–100 detections")
         if not (np.isfinite(window_s) and window_s > 0):
-            raise ValueError(f"median window is {window_s!r} s; expected seconds > 0")
+            raise FieldError("", "window_s", window_s, "seconds > 0")
         self.count, self.window_s = count, window_s
         self._recent: list[tuple[float, np.ndarray]] = []
 
