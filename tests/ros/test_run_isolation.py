@@ -56,21 +56,41 @@ def node_pids(tmp_path: Path) -> set[int]:
     return pids
 
 
+def _states_by_stamp(bag: Path) -> dict[int, set[tuple[float, ...]]]:
+    """Every distinct /joint_states position vector of the bag, by header stamp (ns)."""
+    states: dict[int, set[tuple[float, ...]]] = {}
+    for item in read_bag(bag, topics=["/joint_states"]):
+        stamp = item.message.header.stamp.sec * 1_000_000_000 + item.message.header.stamp.nanosec
+        states.setdefault(stamp, set()).add(tuple(item.message.position))
+    return states
+
+
 def test_two_launches_at_once_each_record_only_their_own_run(tmp_path):
+    """Each bag holds its own run's states only: the seeds give different start poses, so a state of the other
+    run differs from this run's at the same stamp; a lockstep resend (an unanswered state, sent again after
+    0.5 s) repeats the same state and is allowed."""
     bags = [tmp_path / "bag_a", tmp_path / "bag_b"]
     launch = ["launch", "sim", f"policy:={BALANCE_POLICY}", "mode:=lockstep", f"max_sim_time_s:={SIM_TIME_S}"]
-    runs = [physai([*launch, f"record:={bag}", f"seed:={i}"], tmp_path, own_domain=True) for i, bag in enumerate(bags)]
+    runs = [
+        physai([*launch, f"record:={bag}", f"seed:={i}", "reset_noise_rad:=0.02"], tmp_path, own_domain=True)
+        for i, bag in enumerate(bags)
+    ]
     for run in runs:
         assert run.wait(timeout=120) == 0
     logs = "\n".join(p.read_text() for p in sorted(tmp_path.glob("*.log")))
     assert "ROS_DOMAIN_ID=" in logs  # the second launch said which domain it took
-    for bag in bags:
+    states = [_states_by_stamp(bag) for bag in bags]
+    for bag, own in zip(bags, states, strict=True):
         summary = summarize(bag)
         counts = message_counts(bag)
         assert SIM_TIME_S - 0.1 <= summary.sim_seconds <= SIM_TIME_S + 0.05, summary.table()
         assert counts["/joint_commands"] <= SIM_TIME_S / CONTROL_PERIOD_S + 5, counts  # its own policy's only
-        assert abs(counts["/joint_states"] - counts["/joint_commands"]) <= 3, counts
+        mixed = {stamp: len(seen) for stamp, seen in own.items() if len(seen) > 1}
+        assert not mixed, f"stamps with states of two runs: {mixed}"
+        assert abs(len(own) - counts["/joint_commands"]) <= 3, (len(own), counts)  # one step per command
         assert not summary.crowded_topics, summary.table()
+    first = min(states[0])
+    assert states[0][first] != states[1][first]  # the seeds do give the runs different states
 
 
 def _finalized_and_readable(bag: Path) -> int:

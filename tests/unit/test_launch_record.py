@@ -120,3 +120,22 @@ def test_a_recorder_that_never_wrote_its_bag_is_reported_once(fake_launch, tmp_p
     assert "recorder_node exited with code 1" in err
     assert f"no recording: {tmp_path / 'bag'} was not written" in err
     assert "does not exist" not in err and err.count("physai") == 2  # the node's exit, then one line about the bag
+
+
+@pytest.mark.parametrize(("mode", "reliable"), [("lockstep", "/joint_states,/imu/data,/odom"), ("realtime", "")])
+def test_the_recorder_asks_reliable_for_the_state_topics_of_a_lockstep_sim_only(mode, reliable, tmp_path):
+    from tests.ros.rosprobe import BALANCE_POLICY
+
+    from physai.bringup import bringup
+
+    nodes = bringup("sim", {"policy": BALANCE_POLICY, "mode": mode, "record": str(tmp_path / "bag")})
+    recorder = next(n for n in nodes if n.name == "recorder_node")
+    assert recorder.parameters["reliable_topics"] == reliable
+
+
+@pytest.mark.parametrize("topic", ["/camera/image_raw", "/estop", "/no_such_topic"])
+def test_the_recorder_refuses_a_reliable_topic_it_does_not_subscribe_itself(topic):
+    from physai.ros.node_config import RecorderNodeConfig
+
+    with pytest.raises(ValueError, match=f"parameter 'reliable_topics' names \\['{topic}'\\]"):
+        RecorderNodeConfig(bag="bag", reliable_topics=topic)

@@ -84,6 +84,8 @@ class LaunchResult:
     wall_s: float
     deaths: tuple[NodeExit, ...] = ()
     """Every non-zero exit of a node during the launch, in order."""
+    timed_out: bool = False
+    """`duration_s` ran out before the run ended (no actuator node had finished, no signal came)."""
 
 
 def localhost_env(base: Mapping[str, str] | None = None, *, netns: bool = False) -> dict[str, str]:
@@ -348,7 +350,8 @@ def launch(
     failed = "\n".join(f"{d.node} {d.detail}:\n{d.log_tail}" for d in deaths[:3]) or None
     if len(deaths) > 3:
         failed += f"\n... and {len(deaths) - 3} more deaths"
-    return LaunchResult(1 if deaths else 0, folder, failed, time.monotonic() - began, tuple(deaths))
+    timed_out = not ended and stop["signal"] is None
+    return LaunchResult(1 if deaths else 0, folder, failed, time.monotonic() - began, tuple(deaths), timed_out)
 
 
 def _on_exit(p: _Process, exit_: NodeExit, deaths: list[NodeExit], monitor: _Monitor, ending: bool) -> None:

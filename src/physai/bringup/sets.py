@@ -127,7 +127,7 @@ LAUNCH_ARGUMENTS: dict[str, dict[str, tuple[Any, str]]] = {
         **node_arguments(SimNodeConfig, "robot"),
         "policy": ("", "policy.onnx run by policy_node (its contract gives gains and rates); empty: no policy node"),
         **node_arguments(SimNodeConfig, "mode", "scene", "seed", "timeout_s", "soft_start_s", "realtime_priority"),
-        **node_arguments(SimNodeConfig, "estop_stop"),
+        **node_arguments(SimNodeConfig, "reset_noise_rad", "estop_stop"),
         "loop_cpu": ("auto", LOOP_CPU_HELP),
         **node_arguments(SimNodeConfig, "max_sim_time_s", "push_velocity_m_s", "push_interval_s", "push_schedule"),
         **node_arguments(
@@ -205,6 +205,7 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "mode": args["mode"],
                 "scene": args["scene"],
                 "seed": args["seed"],
+                "reset_noise_rad": args["reset_noise_rad"],
                 "timeout_s": args["timeout_s"],
                 "push_velocity_m_s": args["push_velocity_m_s"],
                 "push_interval_s": args["push_interval_s"],
@@ -241,7 +242,8 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
             "target_depth_m": CUBE_HALF_M,
         }
         nodes.append(NodeLaunch("perception_node", "perception_node", "physai.ros.perception_node", params))
-    return _policy_and_recorder(args, nodes, "state" if lockstep else "timer", plant_waits=lockstep)
+    reliable = ("/joint_states", "/imu/data", "/odom") if lockstep else ()  # qos.LOCKSTEP_STATE
+    return _policy_and_recorder(args, nodes, "state" if lockstep else "timer", plant_waits=lockstep, reliable=reliable)
 
 
 def _records(args: Mapping[str, Any], topic: str) -> int:
@@ -269,12 +271,17 @@ fair server gives ordinary tasks that real-time ones starve up to 50 ms of every
 
 
 def _policy_and_recorder(
-    args: Mapping[str, Any], nodes: list[NodeLaunch], trigger: str = "timer", plant_waits: bool = False
+    args: Mapping[str, Any],
+    nodes: list[NodeLaunch],
+    trigger: str = "timer",
+    plant_waits: bool = False,
+    reliable: tuple[str, ...] = (),
 ) -> list[NodeLaunch]:
     """Append policy_node and prepend recorder_node as the arguments ask.
 
     `plant_waits`: the plant stands still until the policy commands (lockstep, a HIL gantry), so the policy waits
-    for its input nodes.
+    for its input nodes. `reliable`: state topics whose publisher offers reliable (a lockstep sim), which the recorder
+    then subscribes reliable.
     """
     # lockstep with a script: one stamped command per state's time, so the run follows the script exactly
     stamped = trigger == "state" and str(args["teleop"]).startswith("script:")
@@ -305,6 +312,7 @@ def _policy_and_recorder(
             "topics": args["record_topics"],
             "compress_images": args["record_compressed"],
             "cmd_vel_stamped": stamped,
+            "reliable_topics": ",".join(t for t in reliable if _records(args, t)),
         }
         nodes.insert(0, NodeLaunch("recorder_node", "recorder_node", "physai.ros.recorder_node", params, True))
     return nodes

@@ -40,6 +40,8 @@ NOISE_FREE: dict[str, Any] = {
     },
 }
 """Task overrides that make an env episode reproducible by the ROS loop."""
+ROS_EPISODE_LIMIT_S = 120.0
+"""Wall time one lockstep episode of the ROS loop may take, start-up included (s)."""
 
 
 @dataclass
@@ -182,10 +184,20 @@ def _ros_episode(
         "record": str(bag),
         **({"teleop": f"script:{script}"} if script else {}),
     }
-    result = launch("sim", args, duration_s=120, run_dir=folder / "run")
+    result = launch("sim", args, duration_s=ROS_EPISODE_LIMIT_S, run_dir=folder / "run")
     if result.exit_code:
         raise RuntimeError(f"ROS loop failed: {result.failed}")
+    if result.timed_out:
+        raise RuntimeError(
+            f"ROS loop did not reach max_sim_time_s {args['max_sim_time_s']} s within {ROS_EPISODE_LIMIT_S} s of "
+            f"wall time; node logs in {result.run_dir}"
+        )
     return bag
+
+
+def _missing(topic: str, bag: Path, stamp_ns: int) -> RuntimeError:
+    """The error of a recording without `topic`'s message at sim time `stamp_ns` (a lockstep bag holds every step)."""
+    return RuntimeError(f"{bag}: no {topic} message at sim time {stamp_ns / 1e9:.3f} s; expected one every step")
 
 
 def _ros_return(env: Any, bag: Path, max_steps: int) -> tuple[float, bool, int]:
@@ -220,9 +232,12 @@ def _ros_return(env: Any, bag: Path, max_steps: int) -> tuple[float, bool, int]:
     total, last_action, fell, steps = 0.0, np.zeros(contract.action_dim), False, 0
     for k in range(1, max_steps + 1):
         action = commands.get((k - 1) * period_ns)  # the command answering the state at step k−1
-        state = states.get(k * period_ns)
-        if action is None or state is None or len(state) < 5:
-            break
+        state = states.get(k * period_ns, {})
+        if action is None:
+            raise _missing("/joint_commands", bag, (k - 1) * period_ns)
+        for topic, key in (("/joint_states", "joint_pos"), ("/odom", "base_pos"), ("/imu/data", "imu_quat")):
+            if key not in state:
+                raise _missing(topic, bag, k * period_ns)
         terms, fallen = balance_reward_terms(
             task.config, _State(**state), action, last_action, task.start_height_m, default, task.spec.effort_limit
         )
@@ -255,7 +270,7 @@ def _ros_walk(env: Any, bag: Path, max_steps: int) -> tuple[float, bool, int, An
     for k in range(1, max_steps + 1):
         msg = odom.get(k * period_ns)
         if msg is None:
-            break
+            raise _missing("/odom", bag, k * period_ns)
         p, q, v, w = msg.pose.pose.position, msg.pose.pose.orientation, msg.twist.twist.linear, msg.twist.twist.angular
         command = task.command_timeline.at(k * dt - dt + 1e-9)  # what the env applied before this step's physics
         log.command.append(command)

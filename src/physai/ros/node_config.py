@@ -433,6 +433,9 @@ class RecorderNodeConfig:
     """JPEG quality of compressed images (1–100)."""
     cmd_vel_stamped: bool = False
     """/cmd_vel is geometry_msgs/TwistStamped (teleop_node's `stamped`), not Twist."""
+    reliable_topics: str = ""
+    """Comma-separated recorded topics subscribed reliable, for publishers that offer it (sim_node's state topics in
+    lockstep: a lost sample is sent again); the others are best effort, which matches any publisher."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.jpeg_quality <= 100:
@@ -442,10 +445,20 @@ class RecorderNodeConfig:
         unknown = [t for t in self.selected() if t not in RECORDABLE]
         if unknown:
             raise ValueError(f"parameter 'topics' names {unknown}; expected a subset of {', '.join(RECORDABLE)}")
+        stray = [t for t in self.reliable() if t not in self.selected() or t in CAMERA_TOPICS or t == "/estop"]
+        if stray:
+            raise ValueError(
+                f"parameter 'reliable_topics' names {stray}; expected recorded topics other than the camera's and "
+                "/estop (those follow their publishers)"
+            )
 
     def selected(self) -> list[str]:
         """The topics to record."""
         return [t.strip() for t in self.topics.split(",") if t.strip()] or list(TOPICS)
+
+    def reliable(self) -> list[str]:
+        """The topics subscribed reliable."""
+        return [t.strip() for t in self.reliable_topics.split(",") if t.strip()]
 
     def type_of(self, topic: str) -> str:
         """The message type recorded on `topic` ("pkg/msg/Type")."""

@@ -13,6 +13,12 @@ from rclpy.qos import (
 
 SENSOR = qos_profile_sensor_data
 """/joint_states, /imu/data, /odom, camera: best effort, keep last 5."""
+LOCKSTEP_STATE = QoSProfile(depth=50, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)
+"""/joint_states, /imu/data, /odom as sim_node offers them in lockstep: reliable, keep last 50. Best-effort
+(sensor-data) readers match it and are never waited for; a reader that asks reliable (the recorder's
+`reliable_topics`) gets a sample lost on a busy host sent again, so a lockstep bag holds every step (best effort
+lost ~15 of 200 states to the policy in one loaded CI run, which its resends hid, and an /odom sample to the
+recorder, which cut a sim2sim episode short)."""
 SENSOR_LATEST = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
 """A reader of a sensor topic that wants only the newest sample (a polled policy input): best effort, keep last 1."""
 COMMAND = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE)

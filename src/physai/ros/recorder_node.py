@@ -1,7 +1,8 @@
 """recorder_node: every physai topic into a rosbag2 MCAP bag (physai.record), finalized on shutdown.
 
 Subscriptions are raw (CDR bytes straight into the bag, no deserialization) and best effort with a deep queue,
-which matches both reliable and best-effort publishers. Camera topics are subscribed once a publisher is seen,
+which matches both reliable and best-effort publishers; `reliable_topics` (a lockstep sim's state topics) are
+subscribed reliable, so a sample lost on a busy host is sent again. Camera topics are subscribed once a publisher is seen,
 reliable where every publisher offers it (rosbag2's QoS adaptation, physai.ros.qos.subscribe_published): a 0.9 MB
 image is ~15 DDS fragments, and best effort loses the whole image with any one of them (27 sent, 10–11 recorded on
 a loaded host).
@@ -70,7 +71,9 @@ class RecorderNode(Node):
             if topic == "/estop":
                 self.subscribe(topic, qos.LATCHED)
             elif topic not in self.unseen:
-                self.subscribe(topic, QoSProfile(depth=DEPTH, reliability=ReliabilityPolicy.BEST_EFFORT))
+                reliable = topic in self.config.reliable()
+                policy = ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT
+                self.subscribe(topic, QoSProfile(depth=DEPTH, reliability=policy))
         self.recorder = McapRecorder(self.config.bag)  # last: once the bag exists, run() and close() own it
 
     def subscribe(self, topic: str, profile: QoSProfile) -> None:

@@ -64,9 +64,10 @@ class SimNode(Node):
             self.place_target_cube(parse_target(cfg.target_cube_pos))
         self.lock = threading.Lock()
         self.applied = self.guard.output(0.0, self.sim.state().joint_pos)
-        self.pub_joints = self.create_publisher(JointState, "/joint_states", qos.SENSOR)
-        self.pub_imu = self.create_publisher(Imu, "/imu/data", qos.SENSOR)
-        self.pub_odom = self.create_publisher(convert.Odometry, "/odom", qos.SENSOR)
+        state_qos = qos.LOCKSTEP_STATE if cfg.mode == "lockstep" else qos.SENSOR
+        self.pub_joints = self.create_publisher(JointState, "/joint_states", state_qos)
+        self.pub_imu = self.create_publisher(Imu, "/imu/data", state_qos)
+        self.pub_odom = self.create_publisher(convert.Odometry, "/odom", state_qos)
         self.pub_clock = self.create_publisher(Clock, "/clock", 10)
         self.pub_diag = self.create_publisher(convert.DiagnosticArray, "/diagnostics", qos.RELIABLE)
         self.pub_applied = self.create_publisher(JointState, "~/applied", qos.RELIABLE)
