@@ -701,7 +701,8 @@ def build_parser() -> argparse.ArgumentParser:
         "launch",
         help="start a bringup's ROS 2 nodes (same nodes and params as `ros2 launch physai NAME.launch.py`)",
         description="Start the nodes of bringup NAME as processes with one params YAML, DDS confined to localhost "
-        "(ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST unless set). `physai launch NAME --help` lists its arguments.",
+        "(UDP on 127.0.0.1, config/fastdds_loopback.xml, unless ROS_AUTOMATIC_DISCOVERY_RANGE or "
+        "FASTRTPS_DEFAULT_PROFILES_FILE is set otherwise). `physai launch NAME --help` lists its arguments.",
     )
     sets = launch.add_subparsers(dest="name", required=True, metavar="NAME")
     for name, spec in LAUNCH_ARGUMENTS.items():

@@ -1,7 +1,7 @@
 """`physai launch`: start a bringup's nodes as processes, the way `ros2 launch` would, without the launch tools.
 
 Each node runs as `python -m <module> --ros-args -r __node:=<name> --params-file <run>/params.yaml`, with
-DDS confined to this host (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST unless the caller set it). Logs go to
+DDS confined to this host (UDP on 127.0.0.1, `localhost_env`, unless the caller chose a range or profile). Logs go to
 <run>/<node>.log; <run>/pids.json holds {node: pid} of the running nodes.
 
 Supervision (`ros2 launch` semantics, DESIGN.md "Runtime rules"): a node that dies (non-zero exit code or a
@@ -91,15 +91,17 @@ class LaunchResult:
 def localhost_env(base: Mapping[str, str] | None = None, *, netns: bool = False) -> dict[str, str]:
     """The environment for nodes: DDS on this host and onnxruntime telemetry off, unless the caller chose otherwise.
 
-    `netns`: the nodes run in a private network namespace (only loopback): DDS there is UDP over loopback
-    without the shared-memory transport (config/fastdds_netns.xml says why), so discovery is SUBNET, the
-    namespace's own loopback.
+    DDS on this host is config/fastdds_loopback.xml (UDP and unicast discovery on 127.0.0.1, no shared-memory
+    transport; the file says why) with ROS_AUTOMATIC_DISCOVERY_RANGE=SYSTEM_DEFAULT, so that rmw_fastrtps takes
+    it. It replaces an unset or LOCALHOST range when the caller has no Fast DDS profile of their own; another
+    range (SUBNET, to reach other machines) or the caller's FASTRTPS_DEFAULT_PROFILES_FILE is kept.
+    `netns`: the nodes run in a private network namespace (only loopback), where the profile always applies.
     """
     env = dict(os.environ if base is None else base)
-    if netns:
-        env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "SUBNET"  # rmw_fastrtps takes the XML's transports only then
-        env["FASTRTPS_DEFAULT_PROFILES_FILE"] = str(data_root() / "config" / "fastdds_netns.xml")
-    env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    own_choice = env.get("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST") != "LOCALHOST"
+    if netns or not (own_choice or "FASTRTPS_DEFAULT_PROFILES_FILE" in env):
+        env["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "SYSTEM_DEFAULT"
+        env["FASTRTPS_DEFAULT_PROFILES_FILE"] = str(data_root() / "config" / "fastdds_loopback.xml")
     env.setdefault("ORT_DISABLE_TELEMETRY", "1")  # onnxruntime's Linux telemetry (see physai/__init__.py)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
