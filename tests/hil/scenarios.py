@@ -316,10 +316,13 @@ def kill_policy_mid_stand() -> dict:
         active = _wait_mode(statuses, "active", 0.0, 40)
         time.sleep(2.0)  # standing
         policy = next(p for n, p in procs if n.name == "policy_node")
+        mode_at_kill = statuses[-1][1]["mode"] if statuses else ""
         policy.send_signal(signal.SIGKILL)
         killed = time.monotonic()
         time.sleep(3.0)
-        modes_after = sorted({v["mode"] for t, v in list(statuses) if t > killed + 0.2})
+        after = [v for t, v in list(statuses) if t > killed + 0.2]
+        modes_after = sorted({v["mode"] for v in after})
+        reasons = sorted({v.get("fault_reason", "-") for v in after} - {"-"})  # what a fault says, when one trips
         driver = next(p for n, p in procs if n.name == "driver_node")
         driver_alive = driver.poll() is None
         before_stop = tap.exit_frames()
@@ -333,6 +336,8 @@ def kill_policy_mid_stand() -> dict:
         "was_active": active is not None,
         "driver_alive": driver_alive,
         "modes_after_kill": modes_after,
+        "fault_reasons_after_kill": reasons,
+        "mode_at_kill": mode_at_kill,
         "exit_frames_before_stop": before_stop,
         "exit_frames_after_stop": tap.exit_frames(),
         "commands_checked": checked,

@@ -153,6 +153,32 @@ def test_estop_takes_effect_within_one_control_period(running_loop, probe):
     assert guard_statuses(probe)[-1][1]["mode"] == "estop"  # released but not re-armed: still damping
 
 
+def test_realtime_sim_time_starts_once_its_policy_is_subscribed(tmp_path, probe):
+    """A policy process slower to start than sim_node finds the robot at sim time 0, not fallen in damping."""
+    from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import Imu, JointState
+
+    from physai.ros import qos
+
+    nodes = bringup("sim", {"mode": "realtime"})  # no policy node: the probe plays the late policy
+    next(n for n in nodes if n.name == "sim_node").parameters["state_subscribers"] = 1  # as with policy:=
+    params = tmp_path / "params.yaml"
+    params.write_text(params_yaml(nodes))
+    procs = [(n, start_node(n, params, tmp_path, localhost_env())) for n in nodes]
+    try:
+        probe.subscribe(Clock, "/clock", qos.SENSOR)
+        probe.wait_for("sim_node's /clock", lambda: probe.node.count_publishers("/clock") > 0, 30)
+        time.sleep(1.5)  # the late policy: 1.5 s of wall time in which sim time must not run
+        assert probe.received("/clock") == []
+        probe.subscribe(JointState, "/joint_states", qos.SENSOR)
+        probe.subscribe(Imu, "/imu/data", qos.SENSOR)
+        probe.wait_for("/clock after the policy subscribed", lambda: probe.received("/clock"), 10)
+        first = probe.received("/clock")[0][1].clock
+        assert first.sec + first.nanosec * 1e-9 < 0.1  # from (near) sim time 0: nothing ran ahead
+    finally:
+        stop_all(procs)
+
+
 def test_bad_commands_are_rejected_or_clamped_and_counted(tmp_path, probe):
     from diagnostic_msgs.msg import DiagnosticArray
     from sensor_msgs.msg import JointState

@@ -95,7 +95,7 @@ def _lockstep_throughput(folder: Path, seconds: float) -> float:
     from physai.ros.responder import answer_rate
 
     folder.mkdir(parents=True, exist_ok=True)
-    node = NodeLaunch("sim_node", "sim_node", "physai.ros.sim_node", {"mode": "lockstep", "lockstep_subscribers": 1})
+    node = NodeLaunch("sim_node", "sim_node", "physai.ros.sim_node", {"mode": "lockstep", "state_subscribers": 1})
     params = folder / "params.yaml"
     params.write_text(params_yaml([node]))
     procs = [(node, start_node(node, params, folder, localhost_env()))]

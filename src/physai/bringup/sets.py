@@ -221,7 +221,7 @@ def _sim(args: Mapping[str, Any]) -> list[NodeLaunch]:
                 "camera_height": args["camera_height"],
                 "camera_noise": args["camera_noise"],
                 "target_cube_pos": args["target_cube_pos"],
-                "lockstep_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
+                "state_subscribers": int(bool(args["policy"])) + _records(args, "/joint_states"),
                 **_recorder_wait(args, ("/odom", "/joint_states", "/imu/data", "/clock", "/diagnostics")),
             },
             actuator=True,

@@ -146,8 +146,10 @@ class SimNodeConfig:
     """Exact pushes instead: JSON [[time_s, dvx_m_s, dvy_m_s], ...] (sim2sim replays an env episode's pushes)."""
     max_sim_time_s: float = 0.0
     """Exit cleanly (code 0) once sim time reaches this (s); 0 = run until shut down."""
-    lockstep_subscribers: int = 1
-    """Lockstep: start only once this many subscribers (policy, recorder, …) see /joint_states and /imu/data."""
+    state_subscribers: int = 0
+    """Sim time starts only once this many subscribers (policy, recorder, …) see /joint_states and /imu/data
+    (0: at once). Realtime too: a policy process slower to start than the sim would otherwise find the robot
+    fallen in the guard's start-up damping (ci254: first command at 1.9 s of sim time, down at 1.0 s)."""
     record_subscribers: int = 0
     """Realtime: sim time starts only once this many subscribers (a recorder) see `record_topic`, so a
     recording holds the run from sim time 0."""

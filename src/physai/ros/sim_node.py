@@ -196,15 +196,27 @@ class SimNode(Node):
     def run(self) -> None:
         """Until shutdown or max_sim_time_s. Lockstep: commands (callbacks) advance the physics; just wait.
 
-        Realtime: physics on absolute deadlines, state published every step (/odom at the control rate). The
-        loop runs on `loop_cpu` when given, and the GIL switch interval drops to 10 µs so that the loop thread,
-        woken at its deadline, gets the GIL back from the callback thread quickly instead of after up to 5 ms.
+        Realtime: sim time starts once the policy and the recorder are matched (`state_subscribers`,
+        `record_subscribers`), then physics on absolute deadlines, state published every step (/odom at the control
+        rate). The loop runs on `loop_cpu` when given, and the GIL switch interval drops to 10 µs so that the loop
+        thread, woken at its deadline, gets the GIL back from the callback thread quickly instead of after up to
+        5 ms.
         """
         if self.config.mode == "lockstep":
             while rclpy.ok() and not self.finished.wait(0.1):
                 pass
             return
-        wait_for_subscribers(self.record_publisher, self.config.record_subscribers)
+        states = self.config.state_subscribers
+        for publisher, count in (
+            (self.pub_joints, states),
+            (self.pub_imu, states),
+            (self.record_publisher, self.config.record_subscribers),
+        ):
+            if not wait_for_subscribers(publisher, count):
+                self.get_logger().warning(
+                    f"{publisher.topic_name} has {publisher.get_subscription_count()} of {count} expected "
+                    "subscribers after 30 s; sim time starts anyway"
+                )
         self.loop.start()
         tick = 0
         while rclpy.ok() and not self.finished.is_set():
@@ -246,7 +258,7 @@ class SimNode(Node):
         once, so a repeat it has answered changes nothing).
         """
         if self.commands == 0:
-            need = self.config.lockstep_subscribers
+            need = self.config.state_subscribers
             if min(p.get_subscription_count() for p in (self.pub_joints, self.pub_imu)) >= need:
                 with self.lock:
                     self.publish_state()
