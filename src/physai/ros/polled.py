@@ -15,7 +15,7 @@ the GIL. A subscription in a `PolledGroup` is never waited on or run by any exec
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rclpy.callback_groups import CallbackGroup
@@ -59,18 +59,20 @@ def take_all_with_info(sub: Subscription) -> Iterator[tuple[Any, dict[str, int]]
         yield taken
 
 
-def wait_for_subscribers(publisher: Publisher, count: int, timeout_s: float = 30.0) -> bool:
-    """Block until `publisher` has `count` matched subscribers (discovery takes a moment), or `timeout_s`.
+def wait_for_subscribers(
+    expected: Sequence[tuple[Publisher, int]], timeout_s: float = 30.0
+) -> list[tuple[Publisher, int]]:
+    """Block until each publisher has its count of matched subscribers (discovery takes a moment), or `timeout_s`.
 
-    Start-up ordering for loops that must not run ahead of their readers (a recorder must see sim time 0).
-    Returns whether the count was reached.
+    Start-up ordering for loops that must not run ahead of their readers (a policy, a recorder that must see sim
+    time 0). Returns the (publisher, count) pairs still short when the time ran out (empty: all matched).
     """
     deadline = time.monotonic() + timeout_s
-    while publisher.get_subscription_count() < count:
+    while short := [(p, n) for p, n in expected if p.get_subscription_count() < n]:
         if time.monotonic() > deadline:
-            return False
+            return short
         time.sleep(0.01)
-    return True
+    return []
 
 
 def publisher_of(node: Node, topic: str, parameter: str) -> Publisher:

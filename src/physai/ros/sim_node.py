@@ -206,17 +206,13 @@ class SimNode(Node):
             while rclpy.ok() and not self.finished.wait(0.1):
                 pass
             return
-        states = self.config.state_subscribers
-        for publisher, count in (
-            (self.pub_joints, states),
-            (self.pub_imu, states),
-            (self.record_publisher, self.config.record_subscribers),
-        ):
-            if not wait_for_subscribers(publisher, count):
-                self.get_logger().warning(
-                    f"{publisher.topic_name} has {publisher.get_subscription_count()} of {count} expected "
-                    "subscribers after 30 s; sim time starts anyway"
-                )
+        states, records = self.config.state_subscribers, self.config.record_subscribers
+        expected = [(self.pub_joints, states), (self.pub_imu, states), (self.record_publisher, records)]
+        for publisher, count in wait_for_subscribers(expected):
+            self.get_logger().warning(
+                f"{publisher.topic_name} has {publisher.get_subscription_count()} of {count} expected subscribers "
+                "after 30 s; sim time starts anyway"
+            )
         self.loop.start()
         tick = 0
         while rclpy.ok() and not self.finished.is_set():
