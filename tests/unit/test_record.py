@@ -439,6 +439,37 @@ def _signal_inside_add(tmp_path):
     assert signal.getsignal(signal.SIGINT) is before  # restored
 
 
+def test_an_exception_inside_a_chunk_write_leaves_every_written_message_readable(tmp_path):
+    # ci255: a Ctrl-C's KeyboardInterrupt landed inside mcap's chunk write, after the chunk record and before
+    # its message indexes; finishing that writer indexed an empty chunk in its place (549 of 1,015 readable)
+    rec = McapRecorder(tmp_path / "torn", chunk_size=10**9)
+    state = serialize_message(joint_state(1))
+    for i in range(40):
+        rec.add("/joint_states", TOPICS["/joint_states"], state, T0 + i)
+        if i == 19:
+            rec.flush()  # a first, complete chunk
+    write_out = rec._writer._Writer__flush
+    calls = []
+
+    def interrupted():
+        write_out()
+        calls.append(1)
+        if len(calls) == 2:  # the chunk record is in the file; its message indexes come next
+            raise KeyboardInterrupt
+
+    rec._writer._Writer__flush = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        rec.flush()
+    with pytest.raises(RecorderClosedError, match="interrupted inside a chunk write"):
+        rec.add("/joint_states", TOPICS["/joint_states"], state, T0 + 40)
+    rec.close()
+    assert is_finalized(rec.mcap_path)
+    assert [m.log_time_ns - T0 for m in read_bag(rec.bag_dir, decode=False)] == list(range(40))
+    assert rec.flushed_message_count == 40
+    with RosbagsReader(rec.bag_dir) as reader:
+        assert sum(1 for _ in reader.messages()) == 40
+
+
 # ---------------------------------------------------------------------- bad input
 
 

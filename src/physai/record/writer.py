@@ -20,7 +20,11 @@ The time limit is checked when messages arrive; a caller whose topics can fall s
 
 Threads and signals: calls are serialized by a lock. `install_signal_handlers()` finalizes the bag on
 SIGINT/SIGTERM; a signal that lands while the main thread is inside `add()` is handled as that call
-returns, so the file is never finalized half-way through a write.
+returns, so the file is never finalized half-way through a write. Any other handler's exception (the
+KeyboardInterrupt of Python's or rclpy's SIGINT handling) can land inside the mcap writer and leave its
+chunk index torn; the recorder then takes no more messages, and `close()` rebuilds the file from the
+records on disk (`physai.record.recover`) in place of finishing the torn index: what is lost is at most
+the chunk that was open, never what an index already points to (ci255 read 549 of 1,015 messages).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from physai.record.bagmeta import (
     write_metadata,
 )
 from physai.record.msgdefs import MessageDefinition, normalize_type_name, resolve_definition
+from physai.record.reader import recover
 
 DEFAULT_CHUNK_SIZE = 256 * 1024
 """Bytes of (uncompressed) message records per chunk."""
@@ -145,6 +150,7 @@ class McapRecorder:
         self._given_types: dict[str, str] = {}  # topic -> type string as last given (fast path)
         self._schema_ids: dict[str, int] = {}
         self._closed = False
+        self._torn = False  # an exception interrupted the mcap writer: its chunk index cannot be trusted
         self._start_ns: int | None = None
         self._end_ns: int | None = None
         self._message_count = 0
@@ -260,7 +266,8 @@ class McapRecorder:
             now = time.monotonic()
             if self._chunk_bytes == 0:
                 self._chunk_opened_at = now
-            self._writer.add_message(channel.id, log_time, cdr, publish_time, 0)
+            with self._writing():
+                self._writer.add_message(channel.id, log_time, cdr, publish_time, 0)
             channel.count += 1
             self._message_count += 1
             self._start_ns = log_time if self._start_ns is None else min(self._start_ns, log_time)
@@ -296,19 +303,28 @@ class McapRecorder:
                 return self._bag_dir
             self._closed = True
             try:
-                self._writer.flush()
-                metadata = self._metadata()
-                self._writer.add_metadata(
-                    "rosbag2", {"serialized_metadata": dump_metadata(metadata["rosbag2_bagfile_information"])}
-                )
-                self._writer.finish()
-                self._file.flush()
-                os.fsync(self._file.fileno())
+                if self._torn:
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
+                else:
+                    with self._writing():
+                        self._writer.flush()
+                        metadata = self._metadata()
+                        self._writer.add_metadata(
+                            "rosbag2",
+                            {"serialized_metadata": dump_metadata(metadata["rosbag2_bagfile_information"])},
+                        )
+                        self._writer.finish()
+                    self._file.flush()
+                    os.fsync(self._file.fileno())
             finally:
                 self._file.close()
                 self._restore_signal_handlers()
-            self._flushed_count = self._message_count
-            write_metadata(self._bag_dir, metadata)
+            if self._torn:  # every complete chunk on disk, in a new file with its own index
+                self._flushed_count = recover(self._bag_dir).message_count
+            else:
+                self._flushed_count = self._message_count
+                write_metadata(self._bag_dir, metadata)
         return self._bag_dir
 
     def __enter__(self) -> McapRecorder:
@@ -390,7 +406,21 @@ class McapRecorder:
                     self._pending_signal = None
                     self._finalize_for_signal(signum, frame)
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Mark the writer torn when an exception (a signal's KeyboardInterrupt) interrupts it mid-record."""
+        try:
+            yield
+        except BaseException:
+            self._torn = True
+            raise
+
     def _check_open(self, topic: str) -> None:
+        if self._torn and not self._closed:
+            raise RecorderClosedError(
+                f"recorder for {str(self._bag_dir)!r} was interrupted inside a chunk write; "
+                f"close() rebuilds the bag from what is on disk (topic {topic!r} not written)"
+            )
         if self._closed:
             raise RecorderClosedError(f"recorder for {str(self._bag_dir)!r} is closed; cannot write to topic {topic!r}")
         if not isinstance(topic, str) or not topic:
@@ -429,7 +459,8 @@ class McapRecorder:
     def _write_chunk(self) -> None:
         if not self._chunk_bytes:
             return
-        self._writer.flush()  # finalizes the chunk, writes it and its message indexes, flushes the file
+        with self._writing():
+            self._writer.flush()  # finalizes the chunk, writes it and its message indexes, flushes the file
         if self._fsync:
             os.fsync(self._file.fileno())
         self._chunk_count += 1

@@ -125,9 +125,15 @@ class RecorderNode(Node):
         return COMPRESSED_TOPIC, COMPRESSED_TYPE, serialize_message(out)
 
     def close(self) -> None:
-        """Take what is still waiting, then finalize the bag (summary, footer, metadata.yaml)."""
-        self.poll()
-        self.recorder.close()
+        """Take what is still waiting, then finalize the bag (summary, footer, metadata.yaml).
+
+        A Ctrl-C inside a chunk write leaves the recorder torn: poll() then raises, and close() still
+        rebuilds the bag from what was written.
+        """
+        try:
+            self.poll()
+        finally:
+            self.recorder.close()
 
 
 def main(args: list[str] | None = None) -> None:
