@@ -19,6 +19,8 @@ from tests.ros.rosprobe import assert_follows
 
 pytestmark = pytest.mark.hil
 ROOT = Path(__file__).resolve().parents[2]
+PUSH_AFTER_FAULT_S = 1.0
+"""The fault scenario's first push comes this long after the fault starts (plant time 3 s, fault at 2 s)."""
 STALE_TIMEOUT_S = yaml.safe_load((ROOT / "robot_descriptions" / "testbed_biped" / "hardware.yaml").read_text())[
     "stale_timeout_s"
 ]
@@ -65,7 +67,9 @@ def test_shipped_walking_policy_walks_the_scripted_path_through_can_with_nothing
     ("spec", "motor"),
     [
         ("silent_motor=left_knee", "left_knee"),
-        ("frozen_motor=right_hip_roll", "right_hip_roll"),
+        # the knee carries the weight a push shifts: its commanded torque moves 3–4 N·m within ~0.1 s of the push
+        # (a hip roll's moved 1.0–1.1 N·m, at the 1 N·m threshold, and took 0.4–1.0 s: ci301 missed the window)
+        ("frozen_motor=right_knee", "right_knee"),
         ("over_temperature_motor=left_ankle_pitch", "left_ankle_pitch"),
         ("error_code_motor=right_knee,error_code=4", "right_knee"),
         ("corrupt_pct=30", None),
@@ -85,8 +89,8 @@ def test_fault_is_detected_reported_and_damped(spec, motor):
         assert motor in r["reason"]
     # in damping within one watchdog period (stale timeout) of the fault, plus the time to see it, on the clocks
     # of the plant and the driver (a frozen motor shows only once its command moves: the scenario pushes the
-    # robot 1 s after the fault)
-    limit = 2.0 if "frozen" in spec else STALE_TIMEOUT_S + 0.1
+    # robot 1 s after the fault, and the verdict may take half a second after that)
+    limit = PUSH_AFTER_FAULT_S + 0.5 if "frozen" in spec else STALE_TIMEOUT_S + 0.1
     assert 0.0 <= r["latency_s"] <= limit
 
 
