@@ -303,10 +303,7 @@ class McapRecorder:
                 return self._bag_dir
             self._closed = True
             try:
-                if self._torn:
-                    self._file.flush()
-                    os.fsync(self._file.fileno())
-                else:
+                if not self._torn:
                     with self._writing():
                         self._writer.flush()
                         metadata = self._metadata()
@@ -315,8 +312,8 @@ class McapRecorder:
                             {"serialized_metadata": dump_metadata(metadata["rosbag2_bagfile_information"])},
                         )
                         self._writer.finish()
-                    self._file.flush()
-                    os.fsync(self._file.fileno())
+                self._file.flush()
+                os.fsync(self._file.fileno())
             finally:
                 self._file.close()
                 self._restore_signal_handlers()
