@@ -43,6 +43,8 @@ DEPTH = 200
 """Queue of each subscription between polls."""
 GRAPH_CHECK_S = 0.05
 """How often the graph is asked for the publishers of camera topics not yet subscribed (s)."""
+LATE_POLL_S = 0.5
+"""A gap between two polls longer than this is logged (s): the evidence when a bag misses part of a run."""
 
 
 def message_class(type_name: str) -> type:
@@ -85,10 +87,18 @@ class RecorderNode(Node):
         self.subscriptions_by_topic.append((topic, type_name, sub))
 
     def run(self) -> None:
-        """Take and write every waiting message each poll period, until shutdown."""
+        """Take and write every waiting message each poll period, until shutdown; log a poll that came late."""
+        polled = time.monotonic()
         while rclpy.ok():
             self.poll()
             time.sleep(self.config.poll_period_s)
+            now = time.monotonic()
+            if now - polled > LATE_POLL_S:
+                self.get_logger().warning(
+                    f"a poll cycle took {now - polled:.3f} s (period {self.config.poll_period_s} s): a topic with "
+                    f"more than {DEPTH} messages waiting meanwhile lost its oldest"
+                )
+            polled = now
 
     def poll(self) -> None:
         """Write every message waiting on every subscription (CDR bytes, logged now); flush when due."""

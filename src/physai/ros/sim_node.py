@@ -35,7 +35,7 @@ from physai.sim import Simulator
 from physai.sim.push import PeriodicPushes
 
 FINAL_REPORT_TIMEOUT_S = 1.0
-"""How long the end-of-run /diagnostics waits for its reliable readers to acknowledge it (s)."""
+"""How long a finished run waits for its reliable readers to acknowledge its last messages (s, all together)."""
 LOCKSTEP_RESEND_S = 0.5
 """Lockstep: a state not answered within this many wall seconds is published again (best-effort topics)."""
 
@@ -129,8 +129,11 @@ class SimNode(Node):
     def on_command(self, msg: JointState) -> None:
         """Offer a /joint_commands message to the guard; in lockstep, advance one control period.
 
-        Realtime: called by the loop thread before each physics step (see `physai.ros.polled`).
+        Realtime: called by the loop thread before each physics step (see `physai.ros.polled`). A run that
+        reached max_sim_time_s takes no more commands: its clock stays at the end while the node reports it.
         """
+        if self.finished.is_set():
+            return
         sent = self.published_at.get(convert.stamp_to_ns(msg.header.stamp))
         if sent is not None:
             self.latency_us.append((time.monotonic_ns() - sent) / 1000.0)
@@ -201,12 +204,28 @@ class SimNode(Node):
 
         The diagnostics timer runs on wall time, and a lockstep run can be 5× faster than real time (20 s of
         sim time in 4 s): without the final report a recording could miss the last seconds' figures (ci317:
-        4 of the 6 pushes of a 20 s run in the last recorded /diagnostics).
+        4 of the 6 pushes of a 20 s run in the last recorded /diagnostics). The node then waits until its
+        reliable readers have acknowledged everything it published (a sample lost on a busy host is repaired
+        by its writer only while the writer lives: ci340 lost the last 0.2 s of states from a bag).
         """
         self.simulate()
         if self.finished.is_set() and rclpy.ok():
             self.publish_diagnostics()
-            self.pub_diag.wait_for_all_acked(Duration(seconds=FINAL_REPORT_TIMEOUT_S))
+            deadline = time.monotonic() + FINAL_REPORT_TIMEOUT_S
+            publishers = (self.pub_joints, self.pub_imu, self.pub_odom, self.pub_clock, self.pub_diag)
+            unacked = [
+                pub.topic_name
+                for pub in publishers
+                if not pub.wait_for_all_acked(Duration(seconds=max(0.0, deadline - time.monotonic())))
+            ]
+            self.get_logger().info(
+                f"finished at sim time {self.sim.data.time:.3f} s after {self.commands} commands; "
+                + (
+                    f"not acknowledged by every reader within {FINAL_REPORT_TIMEOUT_S} s: {', '.join(unacked)}"
+                    if unacked
+                    else "every reliable reader has every message"
+                )
+            )
 
     def simulate(self) -> None:
         """Until shutdown or max_sim_time_s. Lockstep: commands (callbacks) advance the physics; just wait.
