@@ -43,3 +43,16 @@ def test_the_loopback_profile_names_only_127_0_0_1_and_no_builtin_transport():
     assert root.find(".//f:useBuiltinTransports", ns).text == "false"
     assert root.find(".//f:metatrafficMulticastLocatorList", ns) is None  # no multicast discovery
     assert root.find(".//f:participant", ns).get("is_default_profile") == "true"
+
+
+def test_the_loopback_profile_gives_sockets_room_and_reliable_writers_a_fast_heartbeat():
+    # a busy reader drops loopback datagrams at a 208 KiB socket buffer, and a reliable gap is repaired only on
+    # the writer's next heartbeat (3 s by default): a writer that ends sooner takes its last samples with it
+    root = ET.parse(localhost_env({})[PROFILE]).getroot()
+    ns = {"f": root.tag.partition("}")[0][1:]}
+    udp = root.find(".//f:transport_descriptor", ns)
+    assert [int(udp.find(f"f:{k}", ns).text) for k in ("sendBufferSize", "receiveBufferSize")] == [4 << 20] * 2
+    writer = root.find(".//f:data_writer", ns)
+    assert writer.get("is_default_profile") == "true"
+    period = writer.find("f:times/f:heartbeatPeriod", ns)
+    assert int(period.find("f:sec", ns).text) + int(period.find("f:nanosec", ns).text) * 1e-9 == pytest.approx(0.1)

@@ -10,13 +10,15 @@ Faults, per joint, in order of precedence (the first that applies is the reason)
 * over-temperature: the reported temperature above `max_temperature_c` (°C; NaN = not reported);
 * implausible jump: the position moved more than `max_jump_rad` between two consecutive checks;
 * frozen: the motor keeps sending replies that are bit-identical (position, velocity, torque) for
-  `frozen_window_s` while the PD torque its commands ask for moves by more than `frozen_torque_spread_nm`:
-  a live drive's readings would change. Only replies count: a tick without a new reply (lost frame, a
-  slower plant) neither extends nor breaks a run, so packet loss alone is never a frozen motor. A motor
-  whose command does not move cannot be told from a still joint and is not flagged. A command counts only
-  from the reply after the first one that followed it: that first reply may come from before the command
-  acted, however many ticks it took to come (a plant that stalled answers its queued commands at once, from
-  the state before it steps).
+  `frozen_window_s` after the PD torque its commands ask for has moved by more than
+  `frozen_torque_spread_nm`: a live drive's readings would change. Only replies count: a tick without a new
+  reply (lost frame, a slower plant) neither extends nor breaks a run, so packet loss alone is never a frozen
+  motor. A motor whose command does not move cannot be told from a still joint and is not flagged. A command
+  counts only from the reply after the first one that followed it: that first reply may come from before the
+  command acted. The window runs from the torque's move, not from the start of the run: after a stall the
+  queued commands are all answered from one state, and those identical replies come in over the wire for as
+  long as the bus takes to drain them (tens of ms on a loaded bus), so a joint that stood still before a
+  guard-mode change (active → damping) is not judged on them.
 
 Arrays are joint-side, SI, in RobotSpec joint order, shape (n_joints,). Times are seconds on one clock.
 """
@@ -41,7 +43,7 @@ class MonitorConfig:
     max_jump_rad: float = 0.3
     """A position change larger than this between two checks is implausible (rad)."""
     frozen_window_s: float = 0.2
-    """Bit-identical replies for this long (s) while the commanded torque moves → frozen."""
+    """Bit-identical replies for this long (s) after the commanded torque moved → frozen."""
     frozen_torque_spread_nm: float = 1.0
     """Spread of the commanded PD torque (N·m) that a live motor cannot hide behind identical replies."""
 
@@ -60,9 +62,10 @@ class FaultMonitor:
         self._torque_max = np.full(n, -np.inf)
         self._pending_min = np.full(n, np.inf)  # commanded since the latest reply: shown from the next one on
         self._pending_max = np.full(n, -np.inf)
+        self._moved_since = np.full(n, np.inf)  # time (s) the run's torque range first exceeded the spread
 
     def frozen(self, fb: MotorFeedback, last_sent: JointCommand | None, now_s: float) -> np.ndarray:
-        """Per joint: identical replies for `frozen_window_s` while the commanded torque moved (bool)."""
+        """Per joint: identical replies for `frozen_window_s` after the commanded torque moved (bool)."""
         current = np.stack((fb.position, fb.velocity, fb.torque))
         same = fb.fresh & np.all(current == self._last_reply, axis=0)
         broken = fb.fresh & ~same  # a reply that differs ends the run
@@ -71,10 +74,13 @@ class FaultMonitor:
             same, np.minimum(self._same_since, now_s), np.where(broken, np.inf, self._same_since)
         )
         running = np.isfinite(self._same_since)
-        # the verdict counts only commands these replies could already show (a guard-mode change, or a command
-        # step during a plant stall, is not a frozen motor: a live motor's next reply differs)
-        long_enough = now_s - self._same_since >= self.config.frozen_window_s
-        frozen = running & long_enough & (self._torque_max - self._torque_min > self.config.frozen_torque_spread_nm)
+        # the window runs from the first reply that could already show a move (the range holds only commands
+        # sent before the previous reply; a guard-mode change on a still joint is not a frozen motor)
+        moved = fb.fresh & running & (self._torque_max - self._torque_min > self.config.frozen_torque_spread_nm)
+        self._moved_since = np.where(
+            moved, np.minimum(self._moved_since, now_s), np.where(running, self._moved_since, np.inf)
+        )
+        frozen = running & (now_s - self._moved_since >= self.config.frozen_window_s)
         if last_sent is not None:
             c = last_sent
             torque = c.kp * (c.q - fb.position) + c.kd * (c.dq - fb.velocity) + c.tau_ff

@@ -217,8 +217,8 @@ class DriverNodeConfig:
     max_jump_rad: float = MonitorConfig.max_jump_rad
     """A position change larger than this between two loop ticks trips the guard (rad)."""
     frozen_window_s: float = MonitorConfig.frozen_window_s
-    """A motor whose replies stay bit-identical this long (s) while the torque its command asks for moves by more
-    than `frozen_torque_spread_nm` is frozen (a healthy drive's position or current readings would change;
+    """A motor whose replies stay bit-identical this long (s) after the torque its command asks for has moved by
+    more than `frozen_torque_spread_nm` is frozen (a healthy drive's position or current readings would change;
     ticks without a reply do not count, see physai.drivers.monitor)."""
     frozen_torque_spread_nm: float = MonitorConfig.frozen_torque_spread_nm
     """Spread of the commanded PD torque (N·m) that a live motor cannot hide behind identical replies."""
