@@ -180,6 +180,37 @@ def test_realtime_sim_time_starts_once_its_policy_is_subscribed(tmp_path, probe)
         stop_all(procs)
 
 
+def test_lockstep_first_state_waits_for_the_recorder_of_its_record_topic(tmp_path, probe):
+    """A lockstep run can end within a second of wall time: its first state waits for the recorder too, here one
+    that records /diagnostics only (ci370, ci380: the bag of `bench ros` held none of sim_node's)."""
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import Imu, JointState
+
+    from physai.ros import qos
+
+    args = {
+        "mode": "lockstep",
+        "policy": str(BALANCE_POLICY),
+        "record": str(tmp_path / "bag"),
+        "record_topics": "/diagnostics",
+    }
+    nodes = [n for n in bringup("sim", args) if n.name == "sim_node"]  # the probe plays policy and recorder, late
+    assert nodes[0].parameters["record_topic"] == "/diagnostics" and nodes[0].parameters["record_subscribers"] == 1
+    params = tmp_path / "params.yaml"
+    params.write_text(params_yaml(nodes))
+    procs = [(n, start_node(n, params, tmp_path, localhost_env())) for n in nodes]
+    try:
+        probe.subscribe(JointState, "/joint_states", qos.SENSOR)  # the policy is there ...
+        probe.subscribe(Imu, "/imu/data", qos.SENSOR)
+        probe.wait_for("sim_node's /joint_states", lambda: probe.node.count_publishers("/joint_states") > 0, 30)
+        time.sleep(1.5)  # ... the recorder is not yet
+        assert probe.received("/joint_states") == []
+        probe.subscribe(DiagnosticArray, "/diagnostics", qos.RELIABLE)
+        probe.wait_for("the first state once the recorder subscribed", lambda: probe.received("/joint_states"), 10)
+    finally:
+        stop_all(procs)
+
+
 def test_bad_commands_are_rejected_or_clamped_and_counted(tmp_path, probe):
     from diagnostic_msgs.msg import DiagnosticArray
     from sensor_msgs.msg import JointState

@@ -151,8 +151,8 @@ class SimNodeConfig:
     (0: at once). Realtime too: a policy process slower to start than the sim would otherwise find the robot
     fallen in the guard's start-up damping (ci254: first command at 1.9 s of sim time, down at 1.0 s)."""
     record_subscribers: int = 0
-    """Realtime: sim time starts only once this many subscribers (a recorder) see `record_topic`, so a
-    recording holds the run from sim time 0."""
+    """Sim time starts only once this many subscribers (a recorder) see `record_topic`, so a recording holds the
+    run from sim time 0 (lockstep: the first state waits for them)."""
     record_topic: str = "/odom"
     """The published topic whose subscribers `record_subscribers` counts (one the recorder records)."""
 

@@ -58,8 +58,15 @@ def answer(seconds: float, warmup_answers: int = 50, discovery_timeout_s: float 
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     try:
+        # the warm-up counts from when sim_node takes the answers (as policy_node's command_subscribers): before
+        # that the states are only its resends, every 0.5 s, and no answer reaches it to be timed
         deadline = time.monotonic() + discovery_timeout_s
-        while answers[0] < warmup_answers:
+        while pub.get_subscription_count() == 0:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no lockstep sim_node subscribed /joint_commands within the discovery timeout")
+            time.sleep(0.01)
+        first = answers[0]
+        while answers[0] - first < warmup_answers:
             if time.monotonic() > deadline:
                 raise TimeoutError("no lockstep sim_node answered within the discovery timeout")
             time.sleep(0.05)

@@ -19,6 +19,7 @@ import numpy as np
 import rclpy
 from rclpy.duration import Duration
 from rclpy.node import Node
+from rclpy.publisher import Publisher
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Bool, Empty
@@ -240,9 +241,7 @@ class SimNode(Node):
             while rclpy.ok() and not self.finished.wait(0.1):
                 pass
             return
-        states, records = self.config.state_subscribers, self.config.record_subscribers
-        expected = [(self.pub_joints, states), (self.pub_imu, states), (self.record_publisher, records)]
-        for publisher, count in wait_for_subscribers(expected):
+        for publisher, count in wait_for_subscribers(self.start_readers()):
             self.get_logger().warning(
                 f"{publisher.topic_name} has {publisher.get_subscription_count()} of {count} expected subscribers "
                 "after 30 s; sim time starts anyway"
@@ -279,6 +278,16 @@ class SimNode(Node):
         if len(self.published_at) > 64:
             del self.published_at[next(iter(self.published_at))]
 
+    def start_readers(self) -> list[tuple[Publisher, int]]:
+        """The (publisher, matched subscribers) pairs a run waits for before its first state, in either mode.
+
+        The policy's and the recorder's state topics (`state_subscribers`) and the recorder's `record_topic`
+        (`record_subscribers`). A lockstep run can end within a second of wall time: a recorder not yet matched
+        then misses all of it (ci370, ci380: a bag of /diagnostics without one of sim_node's).
+        """
+        states, records = self.config.state_subscribers, self.config.record_subscribers
+        return [(self.pub_joints, states), (self.pub_imu, states), (self.record_publisher, records)]
+
     def publish_state_until_commanded(self) -> None:
         """Lockstep: repeat the state until the command answering it arrives.
 
@@ -288,8 +297,7 @@ class SimNode(Node):
         once, so a repeat it has answered changes nothing).
         """
         if self.commands == 0:
-            need = self.config.state_subscribers
-            if min(p.get_subscription_count() for p in (self.pub_joints, self.pub_imu)) >= need:
+            if all(p.get_subscription_count() >= n for p, n in self.start_readers()):
                 with self.lock:
                     self.publish_state()
         elif time.monotonic() - self.state_published_s > LOCKSTEP_RESEND_S:
