@@ -139,3 +139,16 @@ def test_the_recorder_refuses_a_reliable_topic_it_does_not_subscribe_itself(topi
 
     with pytest.raises(ValueError, match=f"parameter 'reliable_topics' names \\['{topic}'\\]"):
         RecorderNodeConfig(bag="bag", reliable_topics=topic)
+
+
+@pytest.mark.parametrize(
+    ("topics", "reliable"),
+    [("", ["/diagnostics"]), ("/diagnostics", ["/diagnostics"]), ("/joint_states,/odom", [])],
+)
+def test_the_recorder_subscribes_diagnostics_reliable_whenever_it_records_them(topics, reliable):
+    """A run's last /diagnostics is sent once, and its node waits for reliable readers only (ci407 lost it)."""
+    from physai.ros.node_config import RecorderNodeConfig
+
+    assert RecorderNodeConfig(bag="bag", topics=topics).reliable() == reliable
+    both = RecorderNodeConfig(bag="bag", reliable_topics="/joint_states,/diagnostics").reliable()
+    assert both == ["/joint_states", "/diagnostics"]  # named once

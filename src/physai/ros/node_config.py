@@ -418,6 +418,12 @@ CMD_VEL_STAMPED = "geometry_msgs/msg/TwistStamped"
 
 
 # ---- recorder_node ---------------------------------------------------------------------------------------
+DIAGNOSTICS_RELIABLE = ("/diagnostics",)
+"""Recorded reliable always: every physai node publishes /diagnostics reliable (qos.RELIABLE), and a run's last
+report (sim_node's at max_sim_time_s) is sent once, with the node waiting for its reliable readers only. A best-effort
+recorder lost it on a loaded host (ci407: the bag's last sim_node report at sim time 19.67 s of a 20 s run)."""
+
+
 @dataclass(frozen=True)
 class RecorderNodeConfig:
     """Parameters of recorder_node."""
@@ -437,7 +443,8 @@ class RecorderNodeConfig:
     """/cmd_vel is geometry_msgs/TwistStamped (teleop_node's `stamped`), not Twist."""
     reliable_topics: str = ""
     """Comma-separated recorded topics subscribed reliable, for publishers that offer it (sim_node's state topics in
-    lockstep: a lost sample is sent again); the others are best effort, which matches any publisher."""
+    lockstep: a lost sample is sent again); the others are best effort, which matches any publisher, except
+    DIAGNOSTICS_RELIABLE."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.jpeg_quality <= 100:
@@ -459,8 +466,9 @@ class RecorderNodeConfig:
         return [t.strip() for t in self.topics.split(",") if t.strip()] or list(TOPICS)
 
     def reliable(self) -> list[str]:
-        """The topics subscribed reliable."""
-        return [t.strip() for t in self.reliable_topics.split(",") if t.strip()]
+        """The topics subscribed reliable: `reliable_topics`, and /diagnostics whenever it is recorded."""
+        named = [t.strip() for t in self.reliable_topics.split(",") if t.strip()]
+        return named + [t for t in DIAGNOSTICS_RELIABLE if t in self.selected() and t not in named]
 
     def type_of(self, topic: str) -> str:
         """The message type recorded on `topic` ("pkg/msg/Type")."""

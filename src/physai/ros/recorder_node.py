@@ -1,11 +1,11 @@
 """recorder_node: every physai topic into a rosbag2 MCAP bag (physai.record), finalized on shutdown.
 
 Subscriptions are raw (CDR bytes straight into the bag, no deserialization) and best effort with a deep queue,
-which matches both reliable and best-effort publishers; `reliable_topics` (a lockstep sim's state topics) are
-subscribed reliable, so a sample lost on a busy host is sent again. Camera topics are subscribed once a publisher is seen,
-reliable where every publisher offers it (rosbag2's QoS adaptation, physai.ros.qos.subscribe_published): a 0.9 MB
-image is ~15 DDS fragments, and best effort loses the whole image with any one of them (27 sent, 10–11 recorded on
-a loaded host).
+which matches both reliable and best-effort publishers; `reliable_topics` (a lockstep sim's state topics) and
+/diagnostics (a run's last report is sent once) are subscribed reliable, so a sample lost on a busy host is sent
+again. Camera topics are subscribed once a publisher is seen, reliable where every publisher offers it (rosbag2's
+QoS adaptation, physai.ros.qos.subscribe_published): a 0.9 MB image is ~15 DDS fragments, and best effort loses the
+whole image with any one of them (27 sent, 10–11 recorded on a loaded host).
 
 Subscriptions are polled (`physai.ros.polled`): a loop in the node's own thread takes every waiting message each
 `poll_period_s` and stamps it with its take time (log time) and the publisher's write time (publish time: the DDS
